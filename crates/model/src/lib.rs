@@ -1,0 +1,31 @@
+//! Rampart's domain types, shared by every stage and free of I/O.
+//!
+//! The central type is [`Indicator`]: a kind plus a *canonical* value, so that the same
+//! threat reported by two feeds in two spellings (`hxxp://Evil[.]com:80/#x` and
+//! `http://evil.com/`) becomes one indicator.
+//!
+//! ```
+//! use rampart_model::{Indicator, IndicatorKind};
+//! let url = Indicator::parse(IndicatorKind::Url, "hxxp://Evil[.]com:80/a%7eb#frag").unwrap();
+//! assert_eq!(url.value(), "http://evil.com/a~b");
+//! let guessed = Indicator::guess("2001:DB8:0:0::1").unwrap();
+//! assert_eq!(guessed.kind(), IndicatorKind::Ipv6);
+//! assert_eq!(guessed.value(), "2001:db8::1");
+//! ```
+
+mod attack;
+mod canon;
+mod indicator;
+mod observation;
+mod reliability;
+mod tlp;
+
+pub use attack::{AttackId, AttackIdError};
+pub use canon::refang;
+pub use indicator::{CanonError, Indicator, IndicatorKind, UnknownKind};
+pub use observation::{ContextObject, Direction, Observation, PatternNote, SourceInfo};
+pub use reliability::{Reliability, UnknownReliability};
+pub use tlp::{Tlp, UnknownTlp};
+
+/// Points in time, everywhere in Rampart.
+pub use jiff::Timestamp;
