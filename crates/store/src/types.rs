@@ -1,0 +1,200 @@
+//! The plain types that cross the store boundary.
+
+use rampart_model::{
+    AttackId, ContextObject, Direction, Indicator, IndicatorKind, Observation, PatternNote, Reliability,
+    SourceInfo, Timestamp, Tlp,
+};
+use serde::{Deserialize, Serialize};
+
+/// One message of an import.
+#[derive(Debug)]
+pub enum ImportBatch {
+    /// Statements of this source about indicators. Later statements about the same indicator
+    /// update earlier ones (last seen moves forward, first seen stays).
+    Observations(Vec<StagedObservation>),
+    /// Context objects, kept whole; a newer `modified` replaces an older one.
+    Objects(Vec<ContextObject>),
+    /// Objects and observations that were rejected, counted for the summary.
+    Rejected(u64),
+    /// Ends the import successfully.
+    Commit(Commit),
+    /// Ends the import and discards it.
+    Abort(String),
+}
+
+impl ImportBatch {
+    /// A batch of observations with no suppression.
+    pub fn observations(observations: Vec<Observation>) -> ImportBatch {
+        ImportBatch::Observations(
+            observations
+                .into_iter()
+                .map(|observation| StagedObservation { observation, suppressed: None })
+                .collect(),
+        )
+    }
+}
+
+/// An observation ready for the store, with the suppression the intel stage found for it
+/// (a warninglist or allowlist hit). `None` leaves an indicator's existing suppression alone.
+#[derive(Debug, Clone)]
+pub struct StagedObservation {
+    pub observation: Observation,
+    pub suppressed: Option<String>,
+}
+
+/// How an import ends.
+#[derive(Debug, Default, Clone)]
+pub struct Commit {
+    /// The pull was a full list: this source's statements not renewed by this import are
+    /// withdrawn.
+    pub full_list: bool,
+    /// Cursors to move with the import (key, value), so they advance only if it commits.
+    pub cursors: Vec<(String, String)>,
+}
+
+/// What an import changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// Indicators that did not exist before.
+    pub new: u64,
+    /// Statements of this source that existed and were renewed or changed.
+    pub updated: u64,
+    /// Statements this source had not made before about indicators that already existed.
+    pub added_source: u64,
+    /// Observations that repeated an earlier one within the same import.
+    pub duplicate: u64,
+    /// Rejected objects, as reported by the format.
+    pub rejected: u64,
+    /// Statements withdrawn because a full list no longer had them.
+    pub withdrawn: u64,
+    /// Context objects written.
+    pub objects: u64,
+}
+
+impl ImportSummary {
+    /// Statements written in total.
+    pub fn accepted(&self) -> u64 {
+        self.new + self.updated + self.added_source
+    }
+}
+
+/// A source with its feed status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    pub info: SourceInfo,
+    pub settings: serde_json::Value,
+    pub last_attempt: Option<Timestamp>,
+    pub last_success: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    /// Counts of the last successful pull.
+    pub last_summary: Option<ImportSummary>,
+    /// Statements this source currently makes (not withdrawn).
+    pub active_statements: u64,
+}
+
+/// The outcome of one pull, for the feed status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PullOutcome {
+    Success { at: Timestamp, summary: ImportSummary },
+    /// The server said nothing changed (HTTP 304).
+    NotModified { at: Timestamp },
+    Failure { at: Timestamp, error: String },
+}
+
+/// One source's current statement about an indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceStatement {
+    pub source: String,
+    pub reliability: Reliability,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub confidence: u8,
+    pub tlp: Tlp,
+    pub labels: Vec<String>,
+    pub techniques: Vec<AttackId>,
+    pub threats: Vec<String>,
+    pub reference: String,
+    pub valid_until: Option<Timestamp>,
+    pub revoked: bool,
+    /// Set when a full-list source stopped listing the value.
+    pub withdrawn_at: Option<Timestamp>,
+    pub direction: Option<Direction>,
+    pub port: Option<u16>,
+    pub pattern: Option<PatternNote>,
+}
+
+impl SourceStatement {
+    /// Whether the source still vouches for the indicator at `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        !self.revoked && self.withdrawn_at.is_none() && self.valid_until.is_none_or(|until| until > now)
+    }
+}
+
+/// An indicator with everything the store knows about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredIndicator {
+    pub id: i64,
+    pub indicator: Indicator,
+    pub first_seen: Timestamp,
+    /// Why the indicator is never enforced, if it is suppressed.
+    pub suppressed: Option<String>,
+    pub sources: Vec<SourceStatement>,
+}
+
+impl StoredIndicator {
+    /// The strictest TLP of its sources: sharing it must respect every source.
+    pub fn tlp(&self) -> Tlp {
+        self.sources.iter().map(|s| s.tlp).max().unwrap_or(Tlp::Clear)
+    }
+}
+
+/// Which indicators a search returns. Empty fields match everything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchQuery {
+    /// Substring of the canonical value (case-insensitive for ASCII).
+    pub contains: Option<String>,
+    pub kind: Option<IndicatorKind>,
+    /// Only indicators this source makes a statement about.
+    pub source: Option<String>,
+    /// Keyset pagination: only ids greater than this.
+    pub after_id: Option<i64>,
+    /// Page size; 0 means the default of 1000.
+    pub limit: u32,
+}
+
+/// Totals for status output.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub indicators: u64,
+    pub statements: u64,
+    pub suppressed: u64,
+    pub objects: u64,
+    pub sources: u64,
+    pub assets: u64,
+}
+
+/// A local allowlist entry: a value (an exact indicator value, a domain and its subdomains, or
+/// a CIDR) that is never enforced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowEntry {
+    pub value: String,
+    pub reason: String,
+    pub added: Timestamp,
+}
+
+/// One of the organisation's own assets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Asset {
+    pub name: String,
+    /// Free-form kind: server, workstation, network, domain, saas…
+    pub kind: String,
+    pub owner: Option<String>,
+    /// 1 (low) to 5 (crown jewels).
+    pub criticality: u8,
+    pub tags: Vec<String>,
+    /// IP addresses and CIDR networks, canonical.
+    pub networks: Vec<String>,
+    pub hostnames: Vec<String>,
+    pub domains: Vec<String>,
+}
