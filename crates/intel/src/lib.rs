@@ -16,5 +16,7 @@
 //! assert_eq!(sink.observations.len(), 2);
 //! ```
 
+pub mod export;
 pub mod formats;
 pub mod import;
+pub mod sources;
