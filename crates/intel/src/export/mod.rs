@@ -30,7 +30,7 @@ pub trait Exporter: Send {
 /// The exporters Rampart writes, by name.
 pub fn by_name(name: &str) -> Option<Box<dyn Exporter>> {
     match name {
-        "csv" => Some(Box::new(csv::CsvExporter::default())),
+        "csv" => Some(Box::new(csv::CsvExporter)),
         "text" => Some(Box::new(text::TextExporter)),
         _ => None,
     }
