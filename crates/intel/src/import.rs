@@ -79,6 +79,11 @@ impl ImportSession {
         &self.source
     }
 
+    /// What has been parsed so far.
+    pub fn report(&self) -> &ImportReport {
+        &self.report
+    }
+
     /// Parses one document into this import. `origin` names it in errors (a path or URL).
     /// On `Err` the caller should [`abort`](Self::abort): the document failed as a whole.
     pub async fn parse_document(

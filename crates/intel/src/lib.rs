@@ -16,7 +16,11 @@
 //! assert_eq!(sink.observations.len(), 2);
 //! ```
 
+pub mod assets;
+pub mod config;
 pub mod export;
 pub mod formats;
 pub mod import;
+pub mod scheduler;
+pub mod score;
 pub mod sources;

@@ -13,6 +13,8 @@ pub const MAX_BODY: u64 = 512 * 1024 * 1024;
 pub struct HttpTransport {
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// Limit for the whole request, body included.
+    pub timeout: std::time::Duration,
 }
 
 #[async_trait::async_trait]
@@ -26,7 +28,7 @@ impl Transport for HttpTransport {
             ctx.session.parse_document(format.clone(), reader, path).await?;
             return Ok(PullStatus::Fetched { documents: 1, full_list: format.full_list() });
         }
-        let mut request = ctx.http.get(&self.url);
+        let mut request = ctx.http.get(&self.url).timeout(self.timeout);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
