@@ -104,10 +104,8 @@ fn contribution(statement: &SourceStatement, model: &DecayModel, now: Timestamp)
         Some("revoked by the source".to_owned())
     } else if let Some(at) = statement.withdrawn_at {
         Some(format!("no longer listed by the source since {at}"))
-    } else if let Some(until) = statement.valid_until.filter(|until| *until <= now) {
-        Some(format!("expired at {until} (valid_until)"))
     } else {
-        None
+        statement.valid_until.filter(|until| *until <= now).map(|until| format!("expired at {until} (valid_until)"))
     };
     let value = if inactive.is_some() { 0.0 } else { weight * f64::from(statement.confidence.min(100)) / 100.0 * decay };
     Contribution {
