@@ -1,1 +1,82 @@
-fn main() {}
+//! `rampart`: the command line of the Rampart threat management platform.
+//!
+//! The binary only parses arguments and wires the stages together; the work is done in the
+//! stage crates (`rampart-intel`, `rampart-store`, …).
+
+mod commands;
+mod context;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Threat management from feeds to reports: gather, score and enforce threat intelligence.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about)]
+struct Cli {
+    /// Configuration file (TOML). Without it, the embedded defaults are used.
+    #[arg(long, global = true, env = "RAMPART_CONFIG")]
+    config: Option<PathBuf>,
+    /// Store URL (`sqlite://PATH` or `postgres://…`), overriding the configuration.
+    #[arg(long, global = true, env = "RAMPART_STORE")]
+    store: Option<String>,
+    /// Machine-readable JSON output instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Rampart in the foreground: the feed scheduler (and, in later releases, the API,
+    /// detection and mail filter).
+    Serve(commands::serve::ServeArgs),
+    /// Threat intelligence: import, show, search, export, suppress.
+    #[command(subcommand)]
+    Intel(commands::intel::IntelCommand),
+    /// Feeds that run themselves: add, list, pull, status.
+    #[command(subcommand)]
+    Feeds(commands::feeds::FeedsCommand),
+    /// The organisation's own assets.
+    #[command(subcommand)]
+    Assets(commands::assets::AssetsCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rampart=info,rampart_intel=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // One crypto provider everywhere (ring): aws-lc-rs would need a C toolchain build.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let ctx = context::Context::load(cli.config.as_deref(), cli.store.as_deref(), cli.json)?;
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(ctx, args).await,
+        Command::Intel(command) => commands::intel::run(ctx, command).await,
+        Command::Feeds(command) => commands::feeds::run(ctx, command).await,
+        Command::Assets(command) => commands::assets::run(ctx, command).await,
+    }
+}

@@ -248,3 +248,38 @@ pub async fn import_document(
         }
     }
 }
+
+/// Guesses the format of a document from its name and first bytes, for imports without
+/// `--format`: STIX bundles and MISP events are told apart by their top-level keys.
+pub fn sniff_format(name: &str, head: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.contains("\"type\":\"bundle\"") || compact.contains("\"spec_version\":\"2.1\"") || compact.contains("\"type\":\"indicator\"") {
+            return "stix";
+        }
+        if compact.contains("\"Event\"") || compact.contains("\"Attribute\"") || compact.contains("\"response\"") {
+            return "misp";
+        }
+        return "stix";
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+        return "csv";
+    }
+    "text"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_format;
+
+    #[test]
+    fn sniffs_json_kinds_and_falls_back_on_names() {
+        assert_eq!(sniff_format("x.json", br#"{"type": "bundle", "id": "bundle--1"}"#), "stix");
+        assert_eq!(sniff_format("x.json", br#"{"Event": {"info": "x"}}"#), "misp");
+        assert_eq!(sniff_format("feed.csv", b"a,b\n"), "csv");
+        assert_eq!(sniff_format("list", b"# c\n1.2.3.4\n"), "text");
+    }
+}

@@ -21,6 +21,7 @@ pub mod config;
 pub mod export;
 pub mod formats;
 pub mod import;
+pub mod query;
 pub mod scheduler;
 pub mod score;
 pub mod sources;

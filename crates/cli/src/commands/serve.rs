@@ -1,0 +1,56 @@
+//! `rampart serve`: the main job, in the foreground.
+
+use clap::Args;
+use rampart_intel::scheduler::{self, Puller};
+
+use crate::context::Context;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    let store = ctx.store().await?;
+    let suppress = ctx.suppression(store.as_ref()).await?;
+    let sources = store.sources().await?;
+    let enabled = sources
+        .iter()
+        .filter(|s| rampart_intel::config::SourceConfig::from_settings(&s.settings).is_ok_and(|c| c.enabled))
+        .count();
+    tracing::info!(
+        store = store.backend(),
+        sources = sources.len(),
+        enabled,
+        "rampart serve: feed scheduler running (Ctrl-C to stop)"
+    );
+    eprintln!(
+        "rampart serve: {} store, {} sources ({enabled} enabled); pulling feeds on their intervals, Ctrl-C to stop",
+        store.backend(),
+        sources.len()
+    );
+    let puller = Puller::new(store, super::http_client()?, suppress);
+    scheduler::run(puller, ctx.config.concurrent_pulls, shutdown_signal()).await;
+    eprintln!("rampart serve: stopped");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

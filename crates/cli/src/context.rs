@@ -1,0 +1,76 @@
+//! What every command needs: the configuration, the store, the suppression lists.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rampart_intel::config::Config;
+use rampart_intel::import::Suppress;
+use rampart_store::Store;
+
+pub struct Context {
+    pub config: Config,
+    /// Whether the configuration came from a file the user wrote (its sources are then
+    /// authoritative) rather than the embedded defaults.
+    pub config_from_file: bool,
+    store_url: String,
+    pub json: bool,
+}
+
+impl Context {
+    pub fn load(config_path: Option<&Path>, store: Option<&str>, json: bool) -> anyhow::Result<Context> {
+        let (config, config_from_file) = match config_path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration {}", path.display()))?;
+                (Config::parse(&text, &path.display().to_string())?, true)
+            }
+            None => (Config::embedded(), false),
+        };
+        let store_url = store.map(str::to_owned).unwrap_or_else(|| config.store_url());
+        Ok(Context { config, config_from_file, store_url, json })
+    }
+
+    /// Opens the store and writes the configured sources into it: a configuration file's
+    /// sources replace what the store has; the embedded defaults only fill in missing ones, so
+    /// that `feeds enable` sticks.
+    pub async fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if let Some(path) = self.store_url.strip_prefix("sqlite://")
+            && let Some(parent) = Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let store: Arc<dyn Store> = rampart_store::open(&self.store_url)
+            .await
+            .with_context(|| format!("cannot open store {}", redact(&self.store_url)))?
+            .into();
+        for source in &self.config.sources {
+            if !self.config_from_file && store.source(&source.name).await?.is_some() {
+                continue;
+            }
+            store.upsert_source(&source.info(), &source.to_settings()).await?;
+        }
+        Ok(store)
+    }
+
+    /// The suppression lists: the configured warninglists and the store's allowlist.
+    pub async fn suppression(&self, store: &dyn Store) -> anyhow::Result<Option<Arc<dyn Suppress>>> {
+        let _ = store;
+        Ok(None)
+    }
+}
+
+/// A store URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
