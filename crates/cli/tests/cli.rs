@@ -131,6 +131,7 @@ fn feeds_and_assets_from_the_cli() {
 }
 
 #[test]
+#[allow(clippy::disallowed_methods)] // a synchronous test polling a child process
 fn serve_runs_the_feed_scheduler_until_terminated() {
     let rampart = Rampart::new();
     let feed = rampart.write("feed.txt", "198.51.100.9\nbad-actor.example.net\n");

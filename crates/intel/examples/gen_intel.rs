@@ -46,8 +46,7 @@ fn pattern(kind: &str, value: &str) -> String {
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 4 {
-        eprintln!("usage: gen_intel COUNT STIX_OUT CSV_OUT");
-        std::process::exit(2);
+        return Err(std::io::Error::other("usage: gen_intel COUNT STIX_OUT CSV_OUT"));
     }
     let count: u64 = args[1].parse().unwrap_or(1_000_000);
     let mut stix = BufWriter::new(std::fs::File::create(&args[2])?);
