@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use rampart_intel::sources::PullStatus;
 use rampart_intel::sources::taxii::{
-    CollectionLocation, ObjectsQuery, TaxiiAuth, TaxiiClient, TaxiiTransport, collection_url, cursor_key,
+    CollectionLocation, ObjectsQuery, TaxiiAuth, TaxiiClient, TaxiiTransport, collection_url,
+    cursor_key,
 };
 use rampart_store::Store;
 use serde_json::{Value, json};
@@ -161,7 +162,11 @@ fn backend_data(port: u16) -> Value {
 
 fn start_medallion(medallion: &Path, dir: &Path, port: u16) -> ServerGuard {
     let data_path = dir.join("data.json");
-    std::fs::write(&data_path, serde_json::to_vec_pretty(&backend_data(port)).unwrap()).unwrap();
+    std::fs::write(
+        &data_path,
+        serde_json::to_vec_pretty(&backend_data(port)).unwrap(),
+    )
+    .unwrap();
     let config = json!({
         "backend": {
             "module": "medallion.backends.memory_backend",
@@ -192,14 +197,26 @@ async fn wait_until_ready(server: &mut ServerGuard, url: &str) {
     let http = support::http_client();
     for _ in 0..150 {
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("medallion exited with {status} before answering:\n{}", server.log_text());
+            panic!(
+                "medallion exited with {status} before answering:\n{}",
+                server.log_text()
+            );
         }
-        if http.get(url).timeout(Duration::from_secs(2)).send().await.is_ok() {
+        if http
+            .get(url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("medallion did not answer at {url} within 15 s:\n{}", server.log_text());
+    panic!(
+        "medallion did not answer at {url} within 15 s:\n{}",
+        server.log_text()
+    );
 }
 
 /// Expected values, computed from the data file by plain JSON traversal (not by the code
@@ -215,7 +232,10 @@ struct Expected {
 fn expected(data: &Value) -> Expected {
     let collection = &data["api1"]["collections"][0];
     let objects = collection["objects"].as_array().unwrap();
-    let mut ids: Vec<String> = objects.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    let mut ids: Vec<String> = objects
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
     ids.sort();
     let mut indicator_ids: Vec<String> = objects
         .iter()
@@ -225,16 +245,28 @@ fn expected(data: &Value) -> Expected {
     indicator_ids.sort();
     let observation_count = objects
         .iter()
-        .filter(|o| o["type"] == "indicator" && o["pattern"].as_str().and_then(simple_pattern).is_some())
+        .filter(|o| {
+            o["type"] == "indicator" && o["pattern"].as_str().and_then(simple_pattern).is_some()
+        })
         .count();
     let mut added: Vec<(String, String)> = collection["manifest"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["date_added"].as_str().unwrap().to_owned(), m["id"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (
+                m["date_added"].as_str().unwrap().to_owned(),
+                m["id"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     added.sort();
-    Expected { ids, indicator_ids, observation_count, added }
+    Expected {
+        ids,
+        indicator_ids,
+        observation_count,
+        added,
+    }
 }
 
 fn sorted(mut values: Vec<String>) -> Vec<String> {
@@ -266,9 +298,19 @@ async fn taxii_medallion() {
     let want = expected(&data);
     // The data file has seven objects, five of them indicators, four with simple patterns;
     // the numbers below are recomputed from the file by `expected`.
-    assert_eq!((want.ids.len(), want.indicator_ids.len(), want.observation_count), (7, 5, 4));
+    assert_eq!(
+        (
+            want.ids.len(),
+            want.indicator_ids.len(),
+            want.observation_count
+        ),
+        (7, 5, 4)
+    );
 
-    let basic = TaxiiAuth::Basic { username: USER.into(), password: PASSWORD.into() };
+    let basic = TaxiiAuth::Basic {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    };
     let client = TaxiiClient::new(support::http_client(), basic.clone());
 
     // Discovery, API root and collections.
@@ -281,19 +323,35 @@ async fn taxii_medallion() {
     assert_eq!(api_root.title, "Rampart test root");
     assert_eq!(api_root.versions, ["application/taxii+json;version=2.1"]);
     let collections = client.collections(root).await.unwrap();
-    let listed: Vec<(&str, &str)> = collections.iter().map(|c| (c.id.as_str(), c.title.as_str())).collect();
-    assert_eq!(listed, [(COLLECTION_ID, "Indicators"), (EMPTY_COLLECTION_ID, "Empty")]);
+    let listed: Vec<(&str, &str)> = collections
+        .iter()
+        .map(|c| (c.id.as_str(), c.title.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (COLLECTION_ID, "Indicators"),
+            (EMPTY_COLLECTION_ID, "Empty")
+        ]
+    );
     let info = client.collection(root, COLLECTION_ID).await.unwrap();
     assert_eq!(info.title, "Indicators");
     assert!(info.can_read && !info.can_write);
 
     // Objects, paged by hand: the server caps pages at two objects.
     let collection = collection_url(root, COLLECTION_ID).unwrap();
-    let mut query = ObjectsQuery { limit: Some(100), ..Default::default() };
+    let mut query = ObjectsQuery {
+        limit: Some(100),
+        ..Default::default()
+    };
     let mut pages = Vec::new();
     loop {
         let page = client.objects(collection.as_str(), &query).await.unwrap();
-        assert!(page.objects.len() <= PAGE_SIZE, "{} objects on one page", page.objects.len());
+        assert!(
+            page.objects.len() <= PAGE_SIZE,
+            "{} objects on one page",
+            page.objects.len()
+        );
         let next = page.next.clone();
         let more = page.more;
         pages.push(page);
@@ -304,14 +362,24 @@ async fn taxii_medallion() {
         assert!(pages.len() < 10, "paging does not end");
     }
     assert_eq!(pages.len(), want.ids.len().div_ceil(PAGE_SIZE));
-    let paged_ids: Vec<String> = pages.iter().flat_map(|p| p.objects.iter().filter_map(|o| o.id.clone())).collect();
+    let paged_ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.objects.iter().filter_map(|o| o.id.clone()))
+        .collect();
     // In `date_added` order, as the server sorts.
     let by_date: Vec<String> = want.added.iter().map(|(_, id)| id.clone()).collect();
     assert_eq!(paged_ids, by_date);
-    assert_eq!(pages.last().unwrap().date_added_last.as_deref(), Some(want.added.last().unwrap().0.as_str()));
+    assert_eq!(
+        pages.last().unwrap().date_added_last.as_deref(),
+        Some(want.added.last().unwrap().0.as_str())
+    );
 
     // Filters.
-    let indicators_only = ObjectsQuery { match_type: vec!["indicator".into()], limit: Some(100), ..Default::default() };
+    let indicators_only = ObjectsQuery {
+        match_type: vec!["indicator".into()],
+        limit: Some(100),
+        ..Default::default()
+    };
     let mut indicator_ids = Vec::new();
     let mut query = indicators_only.clone();
     loop {
@@ -320,20 +388,39 @@ async fn taxii_medallion() {
         if !page.more {
             break;
         }
-        query = ObjectsQuery { next: page.next.clone(), ..indicators_only.clone() };
+        query = ObjectsQuery {
+            next: page.next.clone(),
+            ..indicators_only.clone()
+        };
     }
     assert_eq!(sorted(indicator_ids), want.indicator_ids);
-    let one = ObjectsQuery { match_id: vec![want.ids[0].clone()], ..Default::default() };
+    let one = ObjectsQuery {
+        match_id: vec![want.ids[0].clone()],
+        ..Default::default()
+    };
     let page = client.objects(collection.as_str(), &one).await.unwrap();
-    assert_eq!(page.objects.iter().filter_map(|o| o.id.clone()).collect::<Vec<_>>(), [want.ids[0].clone()]);
+    assert_eq!(
+        page.objects
+            .iter()
+            .filter_map(|o| o.id.clone())
+            .collect::<Vec<_>>(),
+        [want.ids[0].clone()]
+    );
     assert!(!page.more);
 
     // The manifest lists every object with its date_added.
     let mut entries = Vec::new();
-    let mut query = ObjectsQuery { limit: Some(100), ..Default::default() };
+    let mut query = ObjectsQuery {
+        limit: Some(100),
+        ..Default::default()
+    };
     loop {
         let page = client.manifest(collection.as_str(), &query).await.unwrap();
-        entries.extend(page.entries.iter().map(|e| (e.date_added.clone(), e.id.clone())));
+        entries.extend(
+            page.entries
+                .iter()
+                .map(|e| (e.date_added.clone(), e.id.clone())),
+        );
         if !page.more {
             break;
         }
@@ -344,14 +431,23 @@ async fn taxii_medallion() {
     // A full pull through the transport, locating the collection by title.
     let store = Arc::new(MemoryStore::default());
     let transport = TaxiiTransport::new(
-        CollectionLocation::InApiRoot { api_root: root.clone(), collection: "Indicators".into() },
+        CollectionLocation::InApiRoot {
+            api_root: root.clone(),
+            collection: "Indicators".into(),
+        },
         basic.clone(),
     )
     .with_page_size(100);
     let format = Arc::new(EnvelopeFormat::default());
     let (status, report) = pull(&store, &transport, format.clone()).await.unwrap();
     let pages_expected = want.ids.len().div_ceil(PAGE_SIZE) as u64;
-    assert_eq!(status, PullStatus::Fetched { documents: pages_expected, full_list: false });
+    assert_eq!(
+        status,
+        PullStatus::Fetched {
+            documents: pages_expected,
+            full_list: false
+        }
+    );
     assert_eq!(format.documents_seen(), pages_expected);
     assert_eq!(format.objects_seen(), want.ids.len() as u64);
     assert_eq!(report.observations, want.observation_count as u64);
@@ -372,37 +468,80 @@ async fn taxii_medallion() {
     // collection URL this time).
     let middle = want.added[2].0.clone();
     store.set_cursor(SOURCE, &key, &middle).await.unwrap();
-    let later: Vec<String> = sorted(want.added.iter().filter(|(added, _)| *added > middle).map(|(_, id)| id.clone()).collect());
+    let later: Vec<String> = sorted(
+        want.added
+            .iter()
+            .filter(|(added, _)| *added > middle)
+            .map(|(_, id)| id.clone())
+            .collect(),
+    );
     assert_eq!(later.len(), 4);
-    let by_url = TaxiiTransport::new(CollectionLocation::Url(collection.to_string()), basic.clone());
+    let by_url = TaxiiTransport::new(
+        CollectionLocation::Url(collection.to_string()),
+        basic.clone(),
+    );
     let format = Arc::new(EnvelopeFormat::default());
     let (status, _) = pull(&store, &by_url, format.clone()).await.unwrap();
-    assert_eq!(status, PullStatus::Fetched { documents: 2, full_list: false });
+    assert_eq!(
+        status,
+        PullStatus::Fetched {
+            documents: 2,
+            full_list: false
+        }
+    );
     assert_eq!(store.last_import().ids(), later);
     assert_eq!(format.objects_seen(), 4);
 
     // The empty collection has nothing to give.
     let empty = TaxiiTransport::new(
-        CollectionLocation::InApiRoot { api_root: root.clone(), collection: EMPTY_COLLECTION_ID.into() },
+        CollectionLocation::InApiRoot {
+            api_root: root.clone(),
+            collection: EMPTY_COLLECTION_ID.into(),
+        },
         basic,
     );
-    let (status, _) = pull(&store, &empty, Arc::new(EnvelopeFormat::default())).await.unwrap();
+    let (status, _) = pull(&store, &empty, Arc::new(EnvelopeFormat::default()))
+        .await
+        .unwrap();
     assert_eq!(status, PullStatus::NotModified);
 
     // A wrong password is an authentication error naming the URL, for the client and the pull.
-    let wrong = TaxiiAuth::Basic { username: USER.into(), password: "wrong".into() };
-    let err = TaxiiClient::new(support::http_client(), wrong.clone()).discovery(&discovery_url).await.unwrap_err();
+    let wrong = TaxiiAuth::Basic {
+        username: USER.into(),
+        password: "wrong".into(),
+    };
+    let err = TaxiiClient::new(support::http_client(), wrong.clone())
+        .discovery(&discovery_url)
+        .await
+        .unwrap_err();
     assert!(err.is_auth(), "{err}");
-    assert_eq!(err.to_string(), format!("{discovery_url}: authentication failed (HTTP 401)"));
+    assert_eq!(
+        err.to_string(),
+        format!("{discovery_url}: authentication failed (HTTP 401)")
+    );
     let denied = TaxiiTransport::new(CollectionLocation::Url(collection.to_string()), wrong);
     let imports_before = store.committed.lock().unwrap().len();
-    let err = pull(&store, &denied, Arc::new(EnvelopeFormat::default())).await.unwrap_err().to_string();
-    assert!(err.contains("authentication failed (HTTP 401)") && err.contains(collection.as_str()), "{err}");
+    let err = pull(&store, &denied, Arc::new(EnvelopeFormat::default()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("authentication failed (HTTP 401)") && err.contains(collection.as_str()),
+        "{err}"
+    );
     assert_eq!(store.committed.lock().unwrap().len(), imports_before);
 
     // An unknown collection is reported with the server's error message.
-    let err = client.collection(root, "no-such-collection").await.unwrap_err().to_string();
-    assert!(err.contains("HTTP 404") && err.contains("ProcessingError: Collection 'no-such-collection' not found"), "{err}");
+    let err = client
+        .collection(root, "no-such-collection")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 404")
+            && err.contains("ProcessingError: Collection 'no-such-collection' not found"),
+        "{err}"
+    );
 
     drop(server);
 }

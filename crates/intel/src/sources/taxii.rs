@@ -104,7 +104,10 @@ impl TaxiiError {
 impl From<TaxiiError> for PullError {
     fn from(err: TaxiiError) -> PullError {
         match err {
-            TaxiiError::Request { url, reason } => PullError::Http { url, reason },
+            TaxiiError::Request { url, reason } => PullError::Http {
+                url,
+                reason: format!("request failed: {reason}"),
+            },
             other => PullError::Other(other.to_string()),
         }
     }

@@ -15,8 +15,8 @@ use rampart_intel::import::{ImportReport, ImportSession};
 use rampart_intel::sources::{PullContext, PullError, PullStatus, Transport};
 use rampart_model::{ContextObject, Indicator, IndicatorKind, Observation, SourceInfo};
 use rampart_store::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord, Store,
-    StoreError, StoredIndicator,
+    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    Store, StoreError, StoredIndicator,
 };
 use tokio::sync::mpsc;
 
@@ -55,7 +55,12 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn last_import(&self) -> Committed {
-        self.committed.lock().unwrap().last().cloned().unwrap_or_default()
+        self.committed
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -80,26 +85,44 @@ impl Store for MemoryStore {
     async fn remove_source(&self, _: &str) -> Result<bool, StoreError> {
         unused()
     }
-    async fn set_reliability(&self, _: &str, _: rampart_model::Reliability) -> Result<(), StoreError> {
+    async fn set_reliability(
+        &self,
+        _: &str,
+        _: rampart_model::Reliability,
+    ) -> Result<(), StoreError> {
         unused()
     }
     async fn record_pull(&self, _: &str, _: &PullOutcome) -> Result<(), StoreError> {
         unused()
     }
     async fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.cursors.lock().unwrap().get(&(source.to_owned(), key.to_owned())).cloned())
+        Ok(self
+            .cursors
+            .lock()
+            .unwrap()
+            .get(&(source.to_owned(), key.to_owned()))
+            .cloned())
     }
     async fn set_cursor(&self, source: &str, key: &str, value: &str) -> Result<(), StoreError> {
-        self.cursors.lock().unwrap().insert((source.to_owned(), key.to_owned()), value.to_owned());
+        self.cursors
+            .lock()
+            .unwrap()
+            .insert((source.to_owned(), key.to_owned()), value.to_owned());
         Ok(())
     }
-    async fn import(&self, source: &SourceInfo, mut batches: mpsc::Receiver<ImportBatch>) -> Result<ImportSummary, StoreError> {
+    async fn import(
+        &self,
+        source: &SourceInfo,
+        mut batches: mpsc::Receiver<ImportBatch>,
+    ) -> Result<ImportSummary, StoreError> {
         let mut pending = Committed::default();
         let mut summary = ImportSummary::default();
         while let Some(batch) = batches.recv().await {
             match batch {
                 ImportBatch::Observations(staged) => {
-                    pending.observations.extend(staged.into_iter().map(|s| s.observation));
+                    pending
+                        .observations
+                        .extend(staged.into_iter().map(|s| s.observation));
                 }
                 ImportBatch::Objects(objects) => pending.objects.extend(objects),
                 ImportBatch::Rejected(count) => summary.rejected += count,
@@ -136,7 +159,12 @@ impl Store for MemoryStore {
     async fn context_object(&self, _: &str) -> Result<Option<ContextObject>, StoreError> {
         unused()
     }
-    async fn context_objects(&self, _: &str, _: Option<&str>, _: u32) -> Result<Vec<ContextObject>, StoreError> {
+    async fn context_objects(
+        &self,
+        _: &str,
+        _: Option<&str>,
+        _: u32,
+    ) -> Result<Vec<ContextObject>, StoreError> {
         unused()
     }
     async fn relationships_of(&self, _: &str) -> Result<Vec<ContextObject>, StoreError> {
@@ -194,7 +222,8 @@ impl Format for EnvelopeFormat {
     }
 
     fn parse(&self, input: &mut dyn BufRead, sink: &mut dyn Sink) -> Result<(), FormatError> {
-        let envelope: serde_json::Value = serde_json::from_reader(input).map_err(|err| FormatError::from_json(&err))?;
+        let envelope: serde_json::Value =
+            serde_json::from_reader(input).map_err(|err| FormatError::from_json(&err))?;
         let objects = envelope
             .get("objects")
             .and_then(|o| o.as_array())
@@ -202,8 +231,16 @@ impl Format for EnvelopeFormat {
         self.documents.fetch_add(1, Ordering::SeqCst);
         for object in objects {
             self.objects.fetch_add(1, Ordering::SeqCst);
-            let id = object.get("id").and_then(|v| v.as_str()).unwrap_or("?").to_owned();
-            let object_type = object.get("type").and_then(|v| v.as_str()).unwrap_or("?").to_owned();
+            let id = object
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_owned();
+            let object_type = object
+                .get("type")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_owned();
             let pattern = object.get("pattern").and_then(|v| v.as_str());
             match (object_type.as_str(), pattern.and_then(simple_pattern)) {
                 ("indicator", Some((kind, value))) => match Indicator::parse(kind, value) {
@@ -213,7 +250,10 @@ impl Format for EnvelopeFormat {
                 _ => sink.object(ContextObject {
                     id,
                     object_type,
-                    name: object.get("name").and_then(|v| v.as_str()).map(str::to_owned),
+                    name: object
+                        .get("name")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
                     attack_id: None,
                     modified: None,
                     revoked: false,
@@ -230,7 +270,10 @@ impl Format for EnvelopeFormat {
 pub fn http_client() -> reqwest::Client {
     // reqwest is built without a default provider; the first test to get here installs ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("reqwest client")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("reqwest client")
 }
 
 /// Runs one pull into a new import and commits it with the cursors the transport set, or
@@ -243,12 +286,23 @@ pub async fn pull(
     let http = http_client();
     let source = SourceInfo::adhoc(SOURCE, "stix");
     let mut session = ImportSession::begin(store.clone(), source, None);
-    let mut ctx = PullContext { store: store.as_ref(), source: SOURCE, session: &mut session, http: &http, cursors: Vec::new() };
+    let mut ctx = PullContext {
+        store: store.as_ref(),
+        source: SOURCE,
+        session: &mut session,
+        http: &http,
+        cursors: Vec::new(),
+    };
     let result = transport.pull(format, &mut ctx).await;
     let cursors = std::mem::take(&mut ctx.cursors);
     match result {
         Ok(status) => {
-            let report = session.commit(rampart_store::Commit { full_list: false, cursors }).await?;
+            let report = session
+                .commit(rampart_store::Commit {
+                    full_list: false,
+                    cursors,
+                })
+                .await?;
             Ok((status, report))
         }
         Err(err) => {
