@@ -4,6 +4,7 @@
 //! failed pull leaves the store and its cursors as they were.
 
 pub mod http;
+pub mod taxii;
 
 use std::sync::Arc;
 
