@@ -18,7 +18,11 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn load(config_path: Option<&Path>, store: Option<&str>, json: bool) -> anyhow::Result<Context> {
+    pub fn load(
+        config_path: Option<&Path>,
+        store: Option<&str>,
+        json: bool,
+    ) -> anyhow::Result<Context> {
         let (config, config_from_file) = match config_path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -27,8 +31,15 @@ impl Context {
             }
             None => (Config::embedded(), false),
         };
-        let store_url = store.map(str::to_owned).unwrap_or_else(|| config.store_url());
-        Ok(Context { config, config_from_file, store_url, json })
+        let store_url = store
+            .map(str::to_owned)
+            .unwrap_or_else(|| config.store_url());
+        Ok(Context {
+            config,
+            config_from_file,
+            store_url,
+            json,
+        })
     }
 
     /// Opens the store and writes the configured sources into it: a configuration file's
@@ -39,7 +50,8 @@ impl Context {
             && let Some(parent) = Path::new(path).parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         let store: Arc<dyn Store> = rampart_store::open(&self.store_url)
             .await
@@ -49,13 +61,18 @@ impl Context {
             if !self.config_from_file && store.source(&source.name).await?.is_some() {
                 continue;
             }
-            store.upsert_source(&source.info(), &source.to_settings()).await?;
+            store
+                .upsert_source(&source.info(), &source.to_settings())
+                .await?;
         }
         Ok(store)
     }
 
     /// The suppression lists: the configured warninglists and the store's allowlist.
-    pub async fn suppression(&self, store: &dyn Store) -> anyhow::Result<Option<Arc<dyn Suppress>>> {
+    pub async fn suppression(
+        &self,
+        store: &dyn Store,
+    ) -> anyhow::Result<Option<Arc<dyn Suppress>>> {
         let _ = store;
         Ok(None)
     }

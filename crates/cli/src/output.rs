@@ -12,11 +12,15 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: Vec<&'static str>) -> Table {
-        Table { headers, rows: Vec::new() }
+        Table {
+            headers,
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells.into_iter().map(|cell| printable(&cell)).collect());
+        self.rows
+            .push(cells.into_iter().map(|cell| printable(&cell)).collect());
     }
 
     pub fn print(&self) {
@@ -42,7 +46,14 @@ impl Table {
             }
             let _ = writeln!(out, "{}", text.trim_end());
         };
-        line(&mut out, &self.headers.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>());
+        line(
+            &mut out,
+            &self
+                .headers
+                .iter()
+                .map(|h| h.to_uppercase())
+                .collect::<Vec<_>>(),
+        );
         for row in &self.rows {
             line(&mut out, row);
         }
@@ -51,7 +62,9 @@ impl Table {
 
 /// Replaces control characters so terminal escape sequences in intel values are inert.
 pub fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 /// Prints a value as pretty JSON.
@@ -62,5 +75,10 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// A timestamp for tables: seconds precision.
 pub fn when(at: Option<jiff::Timestamp>) -> String {
-    at.map(|t| t.round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()).unwrap_or_else(|| "-".into())
+    at.map(|t| {
+        t.round(jiff::Unit::Second)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    })
+    .unwrap_or_else(|| "-".into())
 }

@@ -9,7 +9,9 @@ struct Rampart {
 
 impl Rampart {
     fn new() -> Rampart {
-        Rampart { dir: tempfile::tempdir().unwrap() }
+        Rampart {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -52,16 +54,38 @@ fn text_import_show_search_export_and_suppress() {
         "list.txt",
         "# my list\nhxxp://login-paypa1[.]com/verify\n203.0.113.66\nEVIL-Example.COM.\nnot/a/value at all\n",
     );
-    let report = json(&rampart.ok(&["--json", "intel", "import", &list, "--source", "mine", "--reliability", "B", "--confidence", "80"]));
+    let report = json(&rampart.ok(&[
+        "--json",
+        "intel",
+        "import",
+        &list,
+        "--source",
+        "mine",
+        "--reliability",
+        "B",
+        "--confidence",
+        "80",
+    ]));
     assert_eq!(report["summary"]["new"], 3);
     assert_eq!(report["rejected"], 1);
 
-    let shown = json(&rampart.ok(&["--json", "intel", "show", "http://LOGIN-PAYPA1.com:80/verify#x"]));
-    assert_eq!(shown["indicator"]["indicator"]["value"], "http://login-paypa1.com/verify");
+    let shown = json(&rampart.ok(&[
+        "--json",
+        "intel",
+        "show",
+        "http://LOGIN-PAYPA1.com:80/verify#x",
+    ]));
+    assert_eq!(
+        shown["indicator"]["indicator"]["value"],
+        "http://login-paypa1.com/verify"
+    );
     // reliability B (0.85) × confidence 0.8 × no decay yet = 68
     assert_eq!(shown["explanation"]["score"], 68);
     let text = rampart.ok(&["intel", "show", "evil-example.com"]);
-    assert!(text.contains("why this score") && text.contains("reliability B"), "{text}");
+    assert!(
+        text.contains("why this score") && text.contains("reliability B"),
+        "{text}"
+    );
 
     let found = json(&rampart.ok(&["--json", "intel", "search", "example", "--kind", "domain"]));
     assert_eq!(found.as_array().unwrap().len(), 1);
@@ -69,18 +93,42 @@ fn text_import_show_search_export_and_suppress() {
     let exported = rampart.ok(&["intel", "export", "--format", "text"]);
     let mut lines: Vec<&str> = exported.lines().collect();
     lines.sort();
-    assert_eq!(lines, ["203.0.113.66", "evil-example.com", "http://login-paypa1.com/verify"]);
+    assert_eq!(
+        lines,
+        [
+            "203.0.113.66",
+            "evil-example.com",
+            "http://login-paypa1.com/verify"
+        ]
+    );
 
-    rampart.ok(&["intel", "suppress", "203.0.113.0/24", "--reason", "partner range"]);
+    rampart.ok(&[
+        "intel",
+        "suppress",
+        "203.0.113.0/24",
+        "--reason",
+        "partner range",
+    ]);
     let exported = rampart.ok(&["intel", "export", "--format", "text"]);
     assert!(!exported.contains("203.0.113.66"), "{exported}");
     let shown = rampart.ok(&["intel", "show", "203.0.113.66"]);
     assert!(shown.contains("partner range"), "{shown}");
     rampart.ok(&["intel", "unsuppress", "203.0.113.0/24"]);
-    assert!(rampart.ok(&["intel", "export", "--format", "text"]).contains("203.0.113.66"));
+    assert!(
+        rampart
+            .ok(&["intel", "export", "--format", "text"])
+            .contains("203.0.113.66")
+    );
 
     let csv_path = rampart.dir.path().join("out.csv");
-    rampart.ok(&["intel", "export", "--format", "csv", "-o", csv_path.to_str().unwrap()]);
+    rampart.ok(&[
+        "intel",
+        "export",
+        "--format",
+        "csv",
+        "-o",
+        csv_path.to_str().unwrap(),
+    ]);
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv.starts_with("kind,value,score,tlp"), "{csv}");
     assert_eq!(csv.lines().count(), 4);
@@ -91,11 +139,19 @@ fn a_failed_import_changes_nothing() {
     let rampart = Rampart::new();
     let good = rampart.write("good.txt", "198.51.100.200\n");
     rampart.ok(&["intel", "import", &good, "--source", "s"]);
-    let broken = rampart.write("broken.json", "{\"type\": \"bundle\", \"objects\": [ {\"type\": \"indicator\",");
-    let output = rampart.run(&["intel", "import", &broken, "--source", "s", "--format", "stix"]);
+    let broken = rampart.write(
+        "broken.json",
+        "{\"type\": \"bundle\", \"objects\": [ {\"type\": \"indicator\",",
+    );
+    let output = rampart.run(&[
+        "intel", "import", &broken, "--source", "s", "--format", "stix",
+    ]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("broken.json") && stderr.contains("nothing was changed"), "{stderr}");
+    assert!(
+        stderr.contains("broken.json") && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
     let found = json(&rampart.ok(&["--json", "intel", "search"]));
     assert_eq!(found.as_array().unwrap().len(), 1);
 }
@@ -104,18 +160,39 @@ fn a_failed_import_changes_nothing() {
 fn feeds_and_assets_from_the_cli() {
     let rampart = Rampart::new();
     let list = rampart.write("feed.txt", "198.51.100.1\n198.51.100.2\n");
-    rampart.ok(&["feeds", "add", "local", "--format", "text", "--url", &list, "--full-list", "--reliability", "C"]);
+    rampart.ok(&[
+        "feeds",
+        "add",
+        "local",
+        "--format",
+        "text",
+        "--url",
+        &list,
+        "--full-list",
+        "--reliability",
+        "C",
+    ]);
     let pulled = rampart.ok(&["feeds", "pull", "local"]);
     assert!(pulled.contains("2 new"), "{pulled}");
     std::fs::write(&list, "198.51.100.2\n").unwrap();
     let pulled = rampart.ok(&["feeds", "pull", "local"]);
     assert!(pulled.contains("1 withdrawn"), "{pulled}");
     let status = json(&rampart.ok(&["--json", "feeds", "status"]));
-    let local = status.as_array().unwrap().iter().find(|s| s["info"]["name"] == "local").unwrap();
+    let local = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["info"]["name"] == "local")
+        .unwrap();
     assert_eq!(local["active_statements"], 1);
     assert_eq!(local["consecutive_failures"], 0);
     // The embedded defaults list the public feeds, disabled.
-    let urlhaus = status.as_array().unwrap().iter().find(|s| s["info"]["name"] == "urlhaus").unwrap();
+    let urlhaus = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["info"]["name"] == "urlhaus")
+        .unwrap();
     assert_eq!(urlhaus["settings"]["enabled"], false);
 
     let assets = rampart.write(
@@ -123,7 +200,11 @@ fn feeds_and_assets_from_the_cli() {
         "name,kind,owner,criticality,tags,networks,hostnames,domains\nmx,server,it,5,mail,192.0.2.25,mx.corp.example,corp.example\nbad,server,it,7,,,,\n",
     );
     let output = rampart.run(&["assets", "import", &assets]);
-    assert_eq!(output.status.code(), Some(2), "a rejected row is reported with a non-zero exit");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a rejected row is reported with a non-zero exit"
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("line 3"));
     let listed = json(&rampart.ok(&["--json", "assets", "list"]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
@@ -148,25 +229,35 @@ fn serve_runs_the_feed_scheduler_until_terminated() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let store = format!("sqlite://{}", rampart.dir.path().join("data/rampart.db").display());
+    let store = format!(
+        "sqlite://{}",
+        rampart.dir.path().join("data/rampart.db").display()
+    );
     let mut pulled = false;
     for _ in 0..100 {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let output = Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args(["--config", &config, "--store", &store, "--json", "feeds", "status"])
+            .args([
+                "--config", &config, "--store", &store, "--json", "feeds", "status",
+            ])
             .output()
             .unwrap();
         if !output.status.success() {
             continue;
         }
         let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
-        if status.as_array().is_some_and(|all| all.iter().any(|s| s["info"]["name"] == "local" && s["active_statements"] == 2)) {
+        if status.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|s| s["info"]["name"] == "local" && s["active_statements"] == 2)
+        }) {
             pulled = true;
             break;
         }
     }
     // SIGTERM: serve must stop cleanly.
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let exit = child.wait().unwrap();
     assert!(pulled, "serve did not pull the configured feed");
     assert!(exit.success(), "serve exited with {exit:?}");

@@ -24,11 +24,37 @@ fn value(n: u64, mix: &mut Mix) -> (&'static str, String) {
         0 => {
             // Public-looking IPv4 space from 11.0.0.0 upwards; n/5 is unique within 2^24 per /8.
             let k = n / 5;
-            ("ipv4", format!("{}.{}.{}.{}", 11 + (k >> 24) % 100, (k >> 16) & 255, (k >> 8) & 255, k & 255))
+            (
+                "ipv4",
+                format!(
+                    "{}.{}.{}.{}",
+                    11 + (k >> 24) % 100,
+                    (k >> 16) & 255,
+                    (k >> 8) & 255,
+                    k & 255
+                ),
+            )
         }
-        1 => ("domain", format!("x{n:x}-{:04x}.bench-evil.net", mix.next() & 0xffff)),
-        2 => ("url", format!("http://h{n:x}.bench-phish.org/login/{:08x}.php?id={n}", mix.next() as u32)),
-        3 => ("sha256", format!("{:016x}{:016x}{:016x}{n:016x}", mix.next(), mix.next(), mix.next())),
+        1 => (
+            "domain",
+            format!("x{n:x}-{:04x}.bench-evil.net", mix.next() & 0xffff),
+        ),
+        2 => (
+            "url",
+            format!(
+                "http://h{n:x}.bench-phish.org/login/{:08x}.php?id={n}",
+                mix.next() as u32
+            ),
+        ),
+        3 => (
+            "sha256",
+            format!(
+                "{:016x}{:016x}{:016x}{n:016x}",
+                mix.next(),
+                mix.next(),
+                mix.next()
+            ),
+        ),
         _ => ("md5", format!("{:016x}{n:016x}", mix.next())),
     }
 }
@@ -46,14 +72,22 @@ fn pattern(kind: &str, value: &str) -> String {
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 4 {
-        return Err(std::io::Error::other("usage: gen_intel COUNT STIX_OUT CSV_OUT"));
+        return Err(std::io::Error::other(
+            "usage: gen_intel COUNT STIX_OUT CSV_OUT",
+        ));
     }
     let count: u64 = args[1].parse().unwrap_or(1_000_000);
     let mut stix = BufWriter::new(std::fs::File::create(&args[2])?);
     let mut csv = BufWriter::new(std::fs::File::create(&args[3])?);
     let mut mix = Mix(0x5eed);
-    writeln!(stix, "{{\"type\": \"bundle\", \"id\": \"bundle--6f2a7c1e-0d4b-4f8e-9a3c-2b1d5e7f9a01\", \"objects\": [")?;
-    writeln!(csv, "# synthetic URLhaus-style feed generated for benchmarks")?;
+    writeln!(
+        stix,
+        "{{\"type\": \"bundle\", \"id\": \"bundle--6f2a7c1e-0d4b-4f8e-9a3c-2b1d5e7f9a01\", \"objects\": ["
+    )?;
+    writeln!(
+        csv,
+        "# synthetic URLhaus-style feed generated for benchmarks"
+    )?;
     writeln!(csv, "dateadded,value,kind,threat,tags")?;
     for n in 0..count {
         let (kind, text) = value(n, &mut mix);
@@ -70,7 +104,10 @@ fn main() -> std::io::Result<()> {
             pattern(kind, &text),
             50 + n % 50,
         )?;
-        writeln!(csv, "2026-10-{day:02} 08:00:00,{text},{kind},malware_download,bench")?;
+        writeln!(
+            csv,
+            "2026-10-{day:02} 08:00:00,{text},{kind},malware_download,bench"
+        )?;
     }
     writeln!(stix, "]}}")?;
     stix.flush()?;

@@ -24,39 +24,68 @@ pub struct AssetImport {
 pub enum AssetError {
     #[error("line {line}: {reason}")]
     Csv { line: u64, reason: String },
-    #[error("the header has no \"name\" column (columns: name, kind, owner, criticality, tags, networks, hostnames, domains)")]
+    #[error(
+        "the header has no \"name\" column (columns: name, kind, owner, criticality, tags, networks, hostnames, domains)"
+    )]
     NoName,
 }
 
 /// Reads assets from CSV. Bad rows are rejected with their line; the rest are kept.
 pub fn read_csv(input: impl Read) -> Result<AssetImport, AssetError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(input);
     let headers = reader
         .headers()
-        .map_err(|err| AssetError::Csv { line: 1, reason: err.to_string() })?
+        .map_err(|err| AssetError::Csv {
+            line: 1,
+            reason: err.to_string(),
+        })?
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect::<Vec<_>>();
     let column = |name: &str| headers.iter().position(|h| h == name);
     let name_column = column("name").ok_or(AssetError::NoName)?;
-    let columns = ["kind", "owner", "criticality", "tags", "networks", "hostnames", "domains"].map(column);
+    let columns = [
+        "kind",
+        "owner",
+        "criticality",
+        "tags",
+        "networks",
+        "hostnames",
+        "domains",
+    ]
+    .map(column);
     let mut import = AssetImport::default();
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line());
-                return Err(AssetError::Csv { line, reason: err.to_string() });
+                return Err(AssetError::Csv {
+                    line,
+                    reason: err.to_string(),
+                });
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let field = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let field =
+            |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("").to_owned();
         let list = |index: Option<usize>| -> Vec<String> {
-            field(index).split(';').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+            field(index)
+                .split(';')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
         };
         match asset_from_row(field(Some(name_column)), &columns, &field, &list) {
             Ok(asset) => import.assets.push(asset),
-            Err(reason) => import.rejections.push(Rejection::new(format!("line {line}"), reason)),
+            Err(reason) => import
+                .rejections
+                .push(Rejection::new(format!("line {line}"), reason)),
         }
     }
     Ok(import)
@@ -89,7 +118,9 @@ fn asset_from_row(
             } else {
                 IndicatorKind::Ipv4
             };
-            Indicator::parse(kind, &raw).map(Indicator::into_value).map_err(|err| format!("network {raw:?}: {err}"))
+            Indicator::parse(kind, &raw)
+                .map(Indicator::into_value)
+                .map_err(|err| format!("network {raw:?}: {err}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let canonical_domains = |values: Vec<String>, what: &str| {
@@ -104,7 +135,9 @@ fn asset_from_row(
     };
     Ok(Asset {
         name,
-        kind: Some(field(kind)).filter(|k| !k.is_empty()).unwrap_or_else(|| "host".into()),
+        kind: Some(field(kind))
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "host".into()),
         owner: Some(field(owner)).filter(|o| !o.is_empty()),
         criticality,
         tags: list(tags),
@@ -130,12 +163,19 @@ mod tests {
         assert_eq!(import.assets[0].networks, ["192.0.2.10", "2001:db8::25"]);
         assert_eq!(import.assets[0].hostnames, ["mx1.corp.example"]);
         assert_eq!(import.assets[1].networks, ["198.51.100.0/24"]);
-        let lines: Vec<_> = import.rejections.iter().map(|r| r.reference.as_str()).collect();
+        let lines: Vec<_> = import
+            .rejections
+            .iter()
+            .map(|r| r.reference.as_str())
+            .collect();
         assert_eq!(lines, ["line 4", "line 5"]);
     }
 
     #[test]
     fn a_file_without_a_name_column_is_refused() {
-        assert!(matches!(read_csv("host,ip\na,1.2.3.4\n".as_bytes()), Err(AssetError::NoName)));
+        assert!(matches!(
+            read_csv("host,ip\na,1.2.3.4\n".as_bytes()),
+            Err(AssetError::NoName)
+        ));
     }
 }

@@ -59,13 +59,21 @@ fn default_concurrency() -> usize {
 impl Config {
     /// Parses a configuration file's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|err| ConfigError::Syntax { origin: origin.to_owned(), reason: err.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|err| ConfigError::Syntax {
+            origin: origin.to_owned(),
+            reason: err.to_string(),
+        })?;
         let mut names = std::collections::BTreeSet::new();
         for source in &config.sources {
-            source.validate().map_err(|reason| ConfigError::Source { name: source.name.clone(), reason })?;
+            source.validate().map_err(|reason| ConfigError::Source {
+                name: source.name.clone(),
+                reason,
+            })?;
             if !names.insert(source.name.as_str()) {
-                return Err(ConfigError::Source { name: source.name.clone(), reason: "defined twice".into() });
+                return Err(ConfigError::Source {
+                    name: source.name.clone(),
+                    reason: "defined twice".into(),
+                });
             }
         }
         Ok(config)
@@ -113,10 +121,18 @@ pub enum TransportKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AuthConfig {
-    Basic { user: String, password_env: String },
-    Bearer { token_env: String },
+    Basic {
+        user: String,
+        password_env: String,
+    },
+    Bearer {
+        token_env: String,
+    },
     /// A raw header, e.g. MISP's `Authorization: <key>`.
-    Header { name: String, value_env: String },
+    Header {
+        name: String,
+        value_env: String,
+    },
 }
 
 impl AuthConfig {
@@ -194,8 +210,15 @@ fn default_timeout() -> u64 {
 impl SourceConfig {
     /// Checks what can be checked without I/O.
     pub fn validate(&self) -> Result<(), String> {
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            return Err("name must be non-empty and use only letters, digits, '-', '_' and '.'".into());
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(
+                "name must be non-empty and use only letters, digits, '-', '_' and '.'".into(),
+            );
         }
         parse_interval(&self.interval)?;
         if self.confidence > 100 {
@@ -213,7 +236,8 @@ impl SourceConfig {
     /// What the store and scoring need.
     pub fn info(&self) -> SourceInfo {
         let full_list = self.full_list.unwrap_or_else(|| {
-            crate::formats::by_name(&self.format, &self.options).is_ok_and(|format| format.full_list())
+            crate::formats::by_name(&self.format, &self.options)
+                .is_ok_and(|format| format.full_list())
         });
         SourceInfo {
             name: self.name.clone(),
@@ -232,23 +256,32 @@ impl SourceConfig {
 
     /// Reads the settings back from the store.
     pub fn from_settings(settings: &serde_json::Value) -> Result<SourceConfig, String> {
-        serde_json::from_value(settings.clone()).map_err(|err| format!("stored settings unreadable: {err}"))
+        serde_json::from_value(settings.clone())
+            .map_err(|err| format!("stored settings unreadable: {err}"))
     }
 }
 
 /// Parses `90s`, `30m`, `12h`, `1d`, `2w` (a bare number is seconds).
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("interval {text:?}: expected a number and a unit (s, m, h, d, w)"))?;
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("interval {text:?}: expected a number and a unit (s, m, h, d, w)"))?;
     let seconds = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        other => return Err(format!("interval {text:?}: unknown unit {other:?} (s, m, h, d, w)")),
+        other => {
+            return Err(format!(
+                "interval {text:?}: unknown unit {other:?} (s, m, h, d, w)"
+            ));
+        }
     };
     if number == 0 {
         return Err(format!("interval {text:?} must be positive"));
@@ -270,7 +303,11 @@ mod tests {
     fn intervals_parse_and_bad_ones_say_why() {
         assert_eq!(parse_interval("12h").unwrap(), Duration::from_secs(43_200));
         assert_eq!(parse_interval("90").unwrap(), Duration::from_secs(90));
-        assert!(parse_interval("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_interval("5 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!(parse_interval("0m").is_err());
     }
 
@@ -278,8 +315,16 @@ mod tests {
     fn sources_are_validated_with_their_name() {
         let text = "[[sources]]\nname = \"x\"\nformat = \"nope\"\nurl = \"http://127.0.0.1/\"\n";
         let err = Config::parse(text, "t.toml").unwrap_err().to_string();
-        assert!(err.contains("source \"x\"") && err.contains("unknown format"), "{err}");
+        assert!(
+            err.contains("source \"x\"") && err.contains("unknown format"),
+            "{err}"
+        );
         let text = "[[sources]]\nname = \"x\"\nformat = \"text\"\nurl = \"u\"\nbogus = 1\n";
-        assert!(Config::parse(text, "t.toml").unwrap_err().to_string().contains("bogus"));
+        assert!(
+            Config::parse(text, "t.toml")
+                .unwrap_err()
+                .to_string()
+                .contains("bogus")
+        );
     }
 }

@@ -68,11 +68,21 @@ pub struct ImportSession {
 
 impl ImportSession {
     /// Starts an import of `source` into `store`. The source must exist in the store.
-    pub fn begin(store: Arc<dyn Store>, source: SourceInfo, suppress: Option<Arc<dyn Suppress>>) -> ImportSession {
+    pub fn begin(
+        store: Arc<dyn Store>,
+        source: SourceInfo,
+        suppress: Option<Arc<dyn Suppress>>,
+    ) -> ImportSession {
         let (sender, receiver) = mpsc::channel(4);
         let writer_source = source.clone();
         let writer = tokio::spawn(async move { store.import(&writer_source, receiver).await });
-        ImportSession { source, sender: Some(sender), writer, suppress, report: ImportReport::default() }
+        ImportSession {
+            source,
+            sender: Some(sender),
+            writer,
+            suppress,
+            report: ImportReport::default(),
+        }
     }
 
     pub fn source(&self) -> &SourceInfo {
@@ -107,12 +117,17 @@ impl ImportSession {
             (result, sink)
         })
         .await
-        .map_err(|err| ImportError::Other(format!("{origin_owned}: parser thread failed: {err}")))?;
+        .map_err(|err| {
+            ImportError::Other(format!("{origin_owned}: parser thread failed: {err}"))
+        })?;
         if sink.closed {
             // The writer stopped early: its own error says why.
             return Err(self.writer_error().await);
         }
-        result.map_err(|error| ImportError::Format { origin: origin.to_owned(), error })?;
+        result.map_err(|error| ImportError::Format {
+            origin: origin.to_owned(),
+            error,
+        })?;
         self.report.observations += sink.counts.observations;
         self.report.rejected += sink.counts.rejected;
         self.report.suppressed += sink.counts.suppressed;
@@ -133,9 +148,15 @@ impl ImportSession {
 
     /// Commits everything parsed so far as one transaction.
     pub async fn commit(mut self, commit: Commit) -> Result<ImportReport, ImportError> {
-        let sender = self.sender.take().ok_or_else(|| ImportError::Other("import already finished".into()))?;
+        let sender = self
+            .sender
+            .take()
+            .ok_or_else(|| ImportError::Other("import already finished".into()))?;
         if self.report.rejected > 0 {
-            sender.send(ImportBatch::Rejected(self.report.rejected)).await.ok();
+            sender
+                .send(ImportBatch::Rejected(self.report.rejected))
+                .await
+                .ok();
         }
         sender.send(ImportBatch::Commit(commit)).await.ok();
         drop(sender);
@@ -150,7 +171,10 @@ impl ImportSession {
     /// Discards the import; the store is left exactly as before it began.
     pub async fn abort(mut self, reason: &str) {
         if let Some(sender) = self.sender.take() {
-            sender.send(ImportBatch::Abort(reason.to_owned())).await.ok();
+            sender
+                .send(ImportBatch::Abort(reason.to_owned()))
+                .await
+                .ok();
         }
         let _ = self.writer.await;
     }
@@ -169,7 +193,11 @@ struct BatchingSink {
 }
 
 impl BatchingSink {
-    fn new(sender: mpsc::Sender<ImportBatch>, suppress: Option<Arc<dyn Suppress>>, room: usize) -> BatchingSink {
+    fn new(
+        sender: mpsc::Sender<ImportBatch>,
+        suppress: Option<Arc<dyn Suppress>>,
+        room: usize,
+    ) -> BatchingSink {
         BatchingSink {
             sender,
             suppress,
@@ -203,11 +231,17 @@ impl BatchingSink {
 impl Sink for BatchingSink {
     fn observation(&mut self, observation: Observation) {
         self.counts.observations += 1;
-        let suppressed = self.suppress.as_ref().and_then(|s| s.reason(&observation.indicator));
+        let suppressed = self
+            .suppress
+            .as_ref()
+            .and_then(|s| s.reason(&observation.indicator));
         if suppressed.is_some() {
             self.counts.suppressed += 1;
         }
-        self.observations.push(StagedObservation { observation, suppressed });
+        self.observations.push(StagedObservation {
+            observation,
+            suppressed,
+        });
         if self.observations.len() >= BATCH_SIZE {
             self.flush();
         }
@@ -241,7 +275,14 @@ pub async fn import_document(
     let full_list = source.full_list || format.full_list();
     let mut session = ImportSession::begin(store, source, suppress);
     match session.parse_document(format, input, origin).await {
-        Ok(_) => session.commit(Commit { full_list, cursors: Vec::new() }).await,
+        Ok(_) => {
+            session
+                .commit(Commit {
+                    full_list,
+                    cursors: Vec::new(),
+                })
+                .await
+        }
         Err(err) => {
             session.abort(&err.to_string()).await;
             Err(err)
@@ -256,10 +297,16 @@ pub fn sniff_format(name: &str, head: &[u8]) -> &'static str {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.contains("\"type\":\"bundle\"") || compact.contains("\"spec_version\":\"2.1\"") || compact.contains("\"type\":\"indicator\"") {
+        if compact.contains("\"type\":\"bundle\"")
+            || compact.contains("\"spec_version\":\"2.1\"")
+            || compact.contains("\"type\":\"indicator\"")
+        {
             return "stix";
         }
-        if compact.contains("\"Event\"") || compact.contains("\"Attribute\"") || compact.contains("\"response\"") {
+        if compact.contains("\"Event\"")
+            || compact.contains("\"Attribute\"")
+            || compact.contains("\"response\"")
+        {
             return "misp";
         }
         return "stix";
@@ -277,8 +324,14 @@ mod tests {
 
     #[test]
     fn sniffs_json_kinds_and_falls_back_on_names() {
-        assert_eq!(sniff_format("x.json", br#"{"type": "bundle", "id": "bundle--1"}"#), "stix");
-        assert_eq!(sniff_format("x.json", br#"{"Event": {"info": "x"}}"#), "misp");
+        assert_eq!(
+            sniff_format("x.json", br#"{"type": "bundle", "id": "bundle--1"}"#),
+            "stix"
+        );
+        assert_eq!(
+            sniff_format("x.json", br#"{"Event": {"info": "x"}}"#),
+            "misp"
+        );
         assert_eq!(sniff_format("feed.csv", b"a,b\n"), "csv");
         assert_eq!(sniff_format("list", b"# c\n1.2.3.4\n"), "text");
     }

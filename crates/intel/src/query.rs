@@ -30,7 +30,11 @@ pub struct RelatedObject {
 }
 
 /// Looks an indicator up with its explanation and related context.
-pub async fn show(store: &dyn Store, indicator: &Indicator, now: Timestamp) -> Result<Option<IndicatorReport>, StoreError> {
+pub async fn show(
+    store: &dyn Store,
+    indicator: &Indicator,
+    now: Timestamp,
+) -> Result<Option<IndicatorReport>, StoreError> {
     let Some(stored) = store.indicator(indicator).await? else {
         return Ok(None);
     };
@@ -46,7 +50,10 @@ pub async fn show(store: &dyn Store, indicator: &Indicator, now: Timestamp) -> R
             continue;
         }
         if let Some(object) = store.context_object(reference).await? {
-            related.push(RelatedObject { relation: "statement".into(), object });
+            related.push(RelatedObject {
+                relation: "statement".into(),
+                object,
+            });
         }
         for relationship in store.relationships_of(reference).await? {
             let relation = relationship
@@ -55,17 +62,31 @@ pub async fn show(store: &dyn Store, indicator: &Indicator, now: Timestamp) -> R
                 .and_then(|v| v.as_str())
                 .unwrap_or(&relationship.object_type)
                 .to_owned();
-            let target = relationship.body.get("target_ref").and_then(|v| v.as_str()).map(str::to_owned);
-            related.push(RelatedObject { relation: relation.clone(), object: relationship });
+            let target = relationship
+                .body
+                .get("target_ref")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            related.push(RelatedObject {
+                relation: relation.clone(),
+                object: relationship,
+            });
             if let Some(target) = target
                 && seen.insert(target.clone())
                 && let Some(object) = store.context_object(&target).await?
             {
-                related.push(RelatedObject { relation: format!("{relation} →"), object });
+                related.push(RelatedObject {
+                    relation: format!("{relation} →"),
+                    object,
+                });
             }
         }
     }
-    Ok(Some(IndicatorReport { indicator: stored, explanation, related }))
+    Ok(Some(IndicatorReport {
+        indicator: stored,
+        explanation,
+        related,
+    }))
 }
 
 /// Which indicators an export contains.
@@ -82,7 +103,13 @@ pub struct ExportFilter {
 
 impl Default for ExportFilter {
     fn default() -> Self {
-        ExportFilter { max_tlp: Tlp::Green, min_score: 1, kind: None, source: None, include_suppressed: false }
+        ExportFilter {
+            max_tlp: Tlp::Green,
+            min_score: 1,
+            kind: None,
+            source: None,
+            include_suppressed: false,
+        }
     }
 }
 
@@ -97,20 +124,33 @@ pub async fn export(
 ) -> Result<u64, ExportError> {
     exporter.begin(out)?;
     let mut written = 0;
-    let mut query = SearchQuery { kind: filter.kind, source: filter.source.clone(), limit: 5000, ..SearchQuery::default() };
+    let mut query = SearchQuery {
+        kind: filter.kind,
+        source: filter.source.clone(),
+        limit: 5000,
+        ..SearchQuery::default()
+    };
     loop {
         let page = store.search(&query).await?;
         let Some(last) = page.last() else { break };
         query.after_id = Some(last.id);
         for stored in page {
-            if stored.tlp() > filter.max_tlp || (stored.suppressed.is_some() && !filter.include_suppressed) {
+            if stored.tlp() > filter.max_tlp
+                || (stored.suppressed.is_some() && !filter.include_suppressed)
+            {
                 continue;
             }
             let explanation = score(&stored, now);
             if explanation.score < filter.min_score {
                 continue;
             }
-            exporter.item(&ExportItem { indicator: stored, score: explanation.score }, out)?;
+            exporter.item(
+                &ExportItem {
+                    indicator: stored,
+                    score: explanation.score,
+                },
+                out,
+            )?;
             written += 1;
         }
     }

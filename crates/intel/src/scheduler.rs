@@ -38,8 +38,16 @@ pub struct Puller {
 }
 
 impl Puller {
-    pub fn new(store: Arc<dyn Store>, http: reqwest::Client, suppress: Option<Arc<dyn Suppress>>) -> Puller {
-        Puller { store, http, suppress }
+    pub fn new(
+        store: Arc<dyn Store>,
+        http: reqwest::Client,
+        suppress: Option<Arc<dyn Suppress>>,
+    ) -> Puller {
+        Puller {
+            store,
+            http,
+            suppress,
+        }
     }
 
     /// Pulls one source now and records the outcome in its feed status.
@@ -53,26 +61,40 @@ impl Puller {
         let result = self.pull_record(&record).await;
         let at = Timestamp::now();
         let outcome = match &result {
-            Ok(PullResult::Imported(report)) => PullOutcome::Success { at, summary: report.summary.clone() },
+            Ok(PullResult::Imported(report)) => PullOutcome::Success {
+                at,
+                summary: report.summary.clone(),
+            },
             Ok(PullResult::NotModified) => PullOutcome::NotModified { at },
-            Err(err) => PullOutcome::Failure { at, error: err.to_string() },
+            Err(err) => PullOutcome::Failure {
+                at,
+                error: err.to_string(),
+            },
         };
         match &result {
             Ok(_) => tracing::info!(source = name, ?outcome, "feed pulled"),
             Err(err) => tracing::warn!(source = name, error = %err, "feed pull failed"),
         }
-        self.store.record_pull(name, &outcome).await.map_err(ImportError::from)?;
+        self.store
+            .record_pull(name, &outcome)
+            .await
+            .map_err(ImportError::from)?;
         result
     }
 
     async fn pull_record(&self, record: &SourceRecord) -> Result<PullResult, PullError> {
         let config = SourceConfig::from_settings(&record.settings).map_err(PullError::Other)?;
-        let format: Arc<dyn crate::formats::Format> = crate::formats::by_name(&config.format, &config.options)
-            .map_err(|err| PullError::Other(err.to_string()))?
-            .into();
+        let format: Arc<dyn crate::formats::Format> =
+            crate::formats::by_name(&config.format, &config.options)
+                .map_err(|err| PullError::Other(err.to_string()))?
+                .into();
         let transport = build_transport(&config)?;
         let http = self.http.clone();
-        let mut session = ImportSession::begin(self.store.clone(), record.info.clone(), self.suppress.clone());
+        let mut session = ImportSession::begin(
+            self.store.clone(),
+            record.info.clone(),
+            self.suppress.clone(),
+        );
         let mut ctx = PullContext {
             store: self.store.as_ref(),
             source: &record.info.name,
@@ -108,7 +130,11 @@ impl Puller {
 /// list (committing it would withdraw every value the source listed).
 fn plausibility(report: &ImportReport, full_list: bool) -> Result<(), String> {
     if report.rejected > 0 && report.rejected > report.observations {
-        let example = report.rejections.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
+        let example = report
+            .rejections
+            .first()
+            .map(|r| format!(" (first: {r})"))
+            .unwrap_or_default();
         return Err(format!(
             "refused: {} of {} entries rejected, this does not look like the feed{example}",
             report.rejected,
@@ -116,7 +142,10 @@ fn plausibility(report: &ImportReport, full_list: bool) -> Result<(), String> {
         ));
     }
     if full_list && report.observations == 0 {
-        return Err("refused: the full list is empty, which would withdraw every value of this source".into());
+        return Err(
+            "refused: the full list is empty, which would withdraw every value of this source"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -133,21 +162,71 @@ pub fn build_transport(config: &SourceConfig) -> Result<Box<dyn Transport>, Pull
                     headers.push(("authorization".into(), basic_auth(user, &password)));
                 }
                 Some(auth @ AuthConfig::Bearer { .. }) => {
-                    headers.push(("authorization".into(), format!("Bearer {}", auth.secret().map_err(PullError::Other)?)));
+                    headers.push((
+                        "authorization".into(),
+                        format!("Bearer {}", auth.secret().map_err(PullError::Other)?),
+                    ));
                 }
                 Some(auth @ AuthConfig::Header { name, .. }) => {
                     headers.push((name.clone(), auth.secret().map_err(PullError::Other)?));
                 }
             }
-            Ok(Box::new(HttpTransport { url: config.url.clone(), headers, timeout: Duration::from_secs(config.timeout_secs) }))
+            Ok(Box::new(HttpTransport {
+                url: config.url.clone(),
+                headers,
+                timeout: Duration::from_secs(config.timeout_secs),
+            }))
         }
-        other => Err(PullError::Other(format!("transport {other:?} is not available in this build"))),
+        TransportKind::Taxii => {
+            use crate::sources::taxii::{CollectionLocation, TaxiiAuth, TaxiiTransport};
+            let auth = match &config.auth {
+                None => TaxiiAuth::None,
+                Some(auth @ AuthConfig::Basic { user, .. }) => TaxiiAuth::Basic {
+                    username: user.clone(),
+                    password: auth.secret().map_err(PullError::Other)?,
+                },
+                Some(auth @ AuthConfig::Bearer { .. }) => TaxiiAuth::Bearer {
+                    token: auth.secret().map_err(PullError::Other)?,
+                },
+                Some(AuthConfig::Header { .. }) => {
+                    return Err(PullError::Other(
+                        "TAXII sources take basic or bearer auth".into(),
+                    ));
+                }
+            };
+            // `url` is the collection URL, or the API root with `transport_options.collection`.
+            let location = match config.transport_options.get("collection") {
+                Some(collection) => CollectionLocation::InApiRoot {
+                    api_root: config.url.clone(),
+                    collection: collection.clone(),
+                },
+                None => CollectionLocation::Url(config.url.clone()),
+            };
+            let mut transport = TaxiiTransport::new(location, auth);
+            if let Some(size) = config.transport_options.get("page_size") {
+                let size = size
+                    .parse()
+                    .map_err(|_| PullError::Other(format!("page_size {size:?} is not a number")))?;
+                transport = transport.with_page_size(size);
+            }
+            if let Some(types) = config.transport_options.get("types") {
+                transport =
+                    transport.with_types(types.split(',').map(|t| t.trim().to_owned()).collect());
+            }
+            Ok(Box::new(transport))
+        }
+        other => Err(PullError::Other(format!(
+            "transport {other:?} is not available in this build"
+        ))),
     }
 }
 
 fn basic_auth(user: &str, password: &str) -> String {
     use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 /// When a source is next due, from its status.
@@ -168,7 +247,11 @@ pub fn next_due(record: &SourceRecord, config: &SourceConfig) -> Timestamp {
 
 /// Runs pulls until `shutdown` resolves: every second, each enabled source that is due and not
 /// already running is pulled, at most `concurrency` at a time.
-pub async fn run(puller: Puller, concurrency: usize, shutdown: impl std::future::Future<Output = ()>) {
+pub async fn run(
+    puller: Puller,
+    concurrency: usize,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -191,7 +274,9 @@ pub async fn run(puller: Puller, concurrency: usize, shutdown: impl std::future:
             if running.contains_key(&record.info.name) {
                 continue;
             }
-            let Ok(config) = SourceConfig::from_settings(&record.settings) else { continue };
+            let Ok(config) = SourceConfig::from_settings(&record.settings) else {
+                continue;
+            };
             if !config.enabled || next_due(&record, &config) > now {
                 continue;
             }
@@ -199,7 +284,9 @@ pub async fn run(puller: Puller, concurrency: usize, shutdown: impl std::future:
             let permits = permits.clone();
             let name = record.info.name.clone();
             let handle = tokio::spawn(async move {
-                let Ok(_permit) = permits.acquire_owned().await else { return };
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
                 let _ = puller.pull(&name).await;
             });
             running.insert(record.info.name, handle);

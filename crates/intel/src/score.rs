@@ -39,9 +39,15 @@ impl DecayModel {
             IndicatorKind::Url => (60.0, 1.5),
             IndicatorKind::Domain => (120.0, 1.0),
             IndicatorKind::Email => (180.0, 1.0),
-            IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 | IndicatorKind::Sha512 => (730.0, 0.5),
+            IndicatorKind::Md5
+            | IndicatorKind::Sha1
+            | IndicatorKind::Sha256
+            | IndicatorKind::Sha512 => (730.0, 0.5),
         };
-        DecayModel { lifetime_days, speed }
+        DecayModel {
+            lifetime_days,
+            speed,
+        }
     }
 
     /// The remaining fraction (0–1) after `age_days`.
@@ -92,12 +98,22 @@ pub fn score(indicator: &StoredIndicator, now: Timestamp) -> ScoreExplanation {
         .collect();
     let remaining: f64 = contributions.iter().map(|c| 1.0 - c.value).product();
     let score = (100.0 * (1.0 - remaining)).round().clamp(0.0, 100.0) as u8;
-    ScoreExplanation { score, kind, decay_model: model, contributions, suppressed: indicator.suppressed.clone() }
+    ScoreExplanation {
+        score,
+        kind,
+        decay_model: model,
+        contributions,
+        suppressed: indicator.suppressed.clone(),
+    }
 }
 
 fn contribution(statement: &SourceStatement, model: &DecayModel, now: Timestamp) -> Contribution {
     let age = now.duration_since(statement.last_seen);
-    let age_days = if age.is_negative() { 0.0 } else { age.as_secs_f64() / SignedDuration::from_hours(24).as_secs_f64() };
+    let age_days = if age.is_negative() {
+        0.0
+    } else {
+        age.as_secs_f64() / SignedDuration::from_hours(24).as_secs_f64()
+    };
     let decay = model.factor(age_days);
     let weight = statement.reliability.weight();
     let inactive = if statement.revoked {
@@ -105,9 +121,16 @@ fn contribution(statement: &SourceStatement, model: &DecayModel, now: Timestamp)
     } else if let Some(at) = statement.withdrawn_at {
         Some(format!("no longer listed by the source since {at}"))
     } else {
-        statement.valid_until.filter(|until| *until <= now).map(|until| format!("expired at {until} (valid_until)"))
+        statement
+            .valid_until
+            .filter(|until| *until <= now)
+            .map(|until| format!("expired at {until} (valid_until)"))
     };
-    let value = if inactive.is_some() { 0.0 } else { weight * f64::from(statement.confidence.min(100)) / 100.0 * decay };
+    let value = if inactive.is_some() {
+        0.0
+    } else {
+        weight * f64::from(statement.confidence.min(100)) / 100.0 * decay
+    };
     Contribution {
         source: statement.source.clone(),
         reliability: statement.reliability,
@@ -139,7 +162,13 @@ impl fmt::Display for ScoreExplanation {
                 None => writeln!(
                     f,
                     "  {:<24} reliability {} ({:.2}) × confidence {}/100 × decay {:.3} (age {:.1} d) = {:.3}",
-                    c.source, c.reliability, c.reliability_weight, c.confidence, c.decay, c.age_days, c.value
+                    c.source,
+                    c.reliability,
+                    c.reliability_weight,
+                    c.confidence,
+                    c.decay,
+                    c.age_days,
+                    c.value
                 )?,
             }
         }
@@ -155,7 +184,12 @@ mod tests {
     use super::*;
     use rampart_model::{Indicator, Tlp};
 
-    fn statement(source: &str, reliability: Reliability, confidence: u8, last_seen: Timestamp) -> SourceStatement {
+    fn statement(
+        source: &str,
+        reliability: Reliability,
+        confidence: u8,
+        last_seen: Timestamp,
+    ) -> SourceStatement {
         SourceStatement {
             source: source.into(),
             reliability,
@@ -188,11 +222,20 @@ mod tests {
 
     #[test]
     fn decay_follows_the_polynomial_model() {
-        let linear = DecayModel { lifetime_days: 100.0, speed: 1.0 };
+        let linear = DecayModel {
+            lifetime_days: 100.0,
+            speed: 1.0,
+        };
         assert!((linear.factor(25.0) - 0.75).abs() < 1e-9);
-        let fast = DecayModel { lifetime_days: 100.0, speed: 2.0 };
+        let fast = DecayModel {
+            lifetime_days: 100.0,
+            speed: 2.0,
+        };
         assert!((fast.factor(25.0) - 0.5).abs() < 1e-9);
-        let slow = DecayModel { lifetime_days: 100.0, speed: 0.5 };
+        let slow = DecayModel {
+            lifetime_days: 100.0,
+            speed: 0.5,
+        };
         assert!((slow.factor(50.0) - 0.75).abs() < 1e-9);
         assert_eq!(linear.factor(150.0), 0.0);
         assert_eq!(linear.factor(-1.0), 1.0);
@@ -201,18 +244,28 @@ mod tests {
     #[test]
     fn independent_sources_reinforce_and_inactive_ones_do_not_count() {
         let now: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
-        let one = stored(IndicatorKind::Sha256, &"a".repeat(64), vec![statement("a", Reliability::A, 50, now)]);
+        let one = stored(
+            IndicatorKind::Sha256,
+            &"a".repeat(64),
+            vec![statement("a", Reliability::A, 50, now)],
+        );
         assert_eq!(score(&one, now).score, 50);
         let two = stored(
             IndicatorKind::Sha256,
             &"a".repeat(64),
-            vec![statement("a", Reliability::A, 50, now), statement("b", Reliability::A, 50, now)],
+            vec![
+                statement("a", Reliability::A, 50, now),
+                statement("b", Reliability::A, 50, now),
+            ],
         );
         assert_eq!(score(&two, now).score, 75);
         let mut revoked = statement("b", Reliability::A, 100, now);
         revoked.revoked = true;
-        let with_revoked =
-            stored(IndicatorKind::Sha256, &"a".repeat(64), vec![statement("a", Reliability::A, 50, now), revoked]);
+        let with_revoked = stored(
+            IndicatorKind::Sha256,
+            &"a".repeat(64),
+            vec![statement("a", Reliability::A, 50, now), revoked],
+        );
         let explained = score(&with_revoked, now);
         assert_eq!(explained.score, 50);
         assert!(explained.to_string().contains("revoked by the source"));
@@ -222,8 +275,16 @@ mod tests {
     fn ips_decay_faster_than_hashes() {
         let seen: Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
         let now: Timestamp = "2026-10-15T00:00:00Z".parse().unwrap();
-        let ip = stored(IndicatorKind::Ipv4, "203.0.113.9", vec![statement("a", Reliability::B, 80, seen)]);
-        let hash = stored(IndicatorKind::Md5, &"b".repeat(32), vec![statement("a", Reliability::B, 80, seen)]);
+        let ip = stored(
+            IndicatorKind::Ipv4,
+            "203.0.113.9",
+            vec![statement("a", Reliability::B, 80, seen)],
+        );
+        let hash = stored(
+            IndicatorKind::Md5,
+            &"b".repeat(32),
+            vec![statement("a", Reliability::B, 80, seen)],
+        );
         let (ip_score, hash_score) = (score(&ip, now).score, score(&hash, now).score);
         // ip: 0.85 × 0.8 × (1 − (14/30)^(1/2)) = 0.2155…; hash: 0.85 × 0.8 × (1 − (14/730)^2) ≈ 0.68
         assert_eq!(ip_score, 22);

@@ -23,7 +23,11 @@ async fn feed(State(mode): State<Arc<Mutex<Mode>>>, headers: HeaderMap) -> Respo
     let mode = mode.lock().map(|m| m.clone()).unwrap_or(Mode::Fail);
     match mode {
         Mode::Serve { body, etag } => {
-            if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag) {
+            if headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                == Some(etag)
+            {
                 return StatusCode::NOT_MODIFIED.into_response();
             }
             ([(header::ETAG, etag)], body).into_response()
@@ -47,39 +51,63 @@ fn drop_values(text: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn feed_pulls_survive_changes_failures_garbage_and_timeouts() {
-    let Some(corpus) = rampart_testkit::corpus("feed_pulls_survive_changes_failures_garbage_and_timeouts") else {
+    let Some(corpus) =
+        rampart_testkit::corpus("feed_pulls_survive_changes_failures_garbage_and_timeouts")
+    else {
         return;
     };
     let sample = std::fs::read(corpus.join("feeds/spamhaus/drop.txt")).unwrap();
     let values = drop_values(&String::from_utf8_lossy(&sample));
-    assert!(values.len() >= 2, "the sample should list at least two networks");
+    assert!(
+        values.len() >= 2,
+        "the sample should list at least two networks"
+    );
 
-    let mode = Arc::new(Mutex::new(Mode::Serve { body: sample.clone(), etag: "\"v1\"" }));
-    let app = axum::Router::new().route("/drop.txt", axum::routing::get(feed)).with_state(mode.clone());
+    let mode = Arc::new(Mutex::new(Mode::Serve {
+        body: sample.clone(),
+        etag: "\"v1\"",
+    }));
+    let app = axum::Router::new()
+        .route("/drop.txt", axum::routing::get(feed))
+        .with_state(mode.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
-        rampart_store::open(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap().into();
+        rampart_store::open(&format!("sqlite://{}", dir.path().join("r.db").display()))
+            .await
+            .unwrap()
+            .into();
     let config: SourceConfig = toml::from_str(&format!(
         "name = \"drop\"\nformat = \"text\"\nurl = \"http://{address}/drop.txt\"\nfull_list = true\nreliability = \"A\"\ntimeout_secs = 1\n"
     ))
     .unwrap();
-    store.upsert_source(&config.info(), &config.to_settings()).await.unwrap();
+    store
+        .upsert_source(&config.info(), &config.to_settings())
+        .await
+        .unwrap();
     let puller = Puller::new(store.clone(), reqwest::Client::new(), None);
 
     // 1. The real sample: every network is new.
-    let PullResult::Imported(report) = puller.pull("drop").await.unwrap() else { panic!("expected an import") };
+    let PullResult::Imported(report) = puller.pull("drop").await.unwrap() else {
+        panic!("expected an import")
+    };
     assert_eq!(report.summary.new, values.len() as u64);
     for value in &values {
         let indicator = Indicator::parse(IndicatorKind::Cidr, value).unwrap();
-        assert!(store.indicator(&indicator).await.unwrap().is_some(), "{value} stored");
+        assert!(
+            store.indicator(&indicator).await.unwrap().is_some(),
+            "{value} stored"
+        );
     }
 
     // 2. Unchanged: the ETag makes it one cheap request.
-    assert!(matches!(puller.pull("drop").await.unwrap(), PullResult::NotModified));
+    assert!(matches!(
+        puller.pull("drop").await.unwrap(),
+        PullResult::NotModified
+    ));
 
     // 3. The list shrinks: the missing network is withdrawn for this source.
     let shortened: String = String::from_utf8_lossy(&sample)
@@ -87,10 +115,20 @@ async fn feed_pulls_survive_changes_failures_garbage_and_timeouts() {
         .filter(|line| !line.starts_with(values[0].as_str()))
         .map(|line| format!("{line}\n"))
         .collect();
-    *mode.lock().unwrap() = Mode::Serve { body: shortened.into_bytes(), etag: "\"v2\"" };
-    let PullResult::Imported(report) = puller.pull("drop").await.unwrap() else { panic!("expected an import") };
+    *mode.lock().unwrap() = Mode::Serve {
+        body: shortened.into_bytes(),
+        etag: "\"v2\"",
+    };
+    let PullResult::Imported(report) = puller.pull("drop").await.unwrap() else {
+        panic!("expected an import")
+    };
     assert_eq!(report.summary.withdrawn, 1);
-    let active_before = store.source("drop").await.unwrap().unwrap().active_statements;
+    let active_before = store
+        .source("drop")
+        .await
+        .unwrap()
+        .unwrap()
+        .active_statements;
     assert_eq!(active_before, values.len() as u64 - 1);
 
     // 4. The server fails: the pull fails, the status says why, nothing changes.
@@ -104,9 +142,15 @@ async fn feed_pulls_survive_changes_failures_garbage_and_timeouts() {
 
     // 5. Garbage (an HTML error page with status 200): refused, nothing withdrawn.
     let garbage = b"<html><body><h1>Service temporarily unavailable</h1>\n<p>try again later</p></body></html>\n".to_vec();
-    *mode.lock().unwrap() = Mode::Serve { body: garbage, etag: "\"v3\"" };
+    *mode.lock().unwrap() = Mode::Serve {
+        body: garbage,
+        etag: "\"v3\"",
+    };
     let err = puller.pull("drop").await.unwrap_err().to_string();
-    assert!(err.contains("does not look like the feed") || err.contains("full list is empty"), "{err}");
+    assert!(
+        err.contains("does not look like the feed") || err.contains("full list is empty"),
+        "{err}"
+    );
     let record = store.source("drop").await.unwrap().unwrap();
     assert_eq!(record.consecutive_failures, 2);
     assert_eq!(record.active_statements, active_before);
@@ -122,11 +166,25 @@ async fn feed_pulls_survive_changes_failures_garbage_and_timeouts() {
     let started = std::time::Instant::now();
     assert!(puller.pull("drop").await.is_err());
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(store.source("drop").await.unwrap().unwrap().consecutive_failures, 3);
+    assert_eq!(
+        store
+            .source("drop")
+            .await
+            .unwrap()
+            .unwrap()
+            .consecutive_failures,
+        3
+    );
 
     // 8. Recovery resets the failure count.
-    *mode.lock().unwrap() = Mode::Serve { body: sample.clone(), etag: "\"v4\"" };
-    assert!(matches!(puller.pull("drop").await.unwrap(), PullResult::Imported(_)));
+    *mode.lock().unwrap() = Mode::Serve {
+        body: sample.clone(),
+        etag: "\"v4\"",
+    };
+    assert!(matches!(
+        puller.pull("drop").await.unwrap(),
+        PullResult::Imported(_)
+    ));
     let record = store.source("drop").await.unwrap().unwrap();
     assert_eq!(record.consecutive_failures, 0);
     assert_eq!(record.active_statements, values.len() as u64);

@@ -22,7 +22,9 @@ impl AttackId {
 
     /// The parent technique of a sub-technique (`T1566.001` → `T1566`).
     pub fn parent(&self) -> Option<AttackId> {
-        self.0.split_once('.').map(|(parent, _)| AttackId(parent.to_owned()))
+        self.0
+            .split_once('.')
+            .map(|(parent, _)| AttackId(parent.to_owned()))
     }
 
     /// Finds a technique id inside free text such as a Sigma tag (`attack.t1566.001`) or a
@@ -36,13 +38,19 @@ impl AttackId {
             if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
                 continue;
             }
-            let digits = bytes[start + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let digits = bytes[start + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
             if digits != 4 {
                 continue;
             }
             let mut end = start + 5;
             if bytes.get(end) == Some(&b'.') {
-                let sub = bytes[end + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let sub = bytes[end + 1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
                 if sub == 3 {
                     end += 4;
                 }
@@ -104,9 +112,15 @@ mod tests {
 
     #[test]
     fn parses_and_finds_technique_ids() {
-        assert_eq!("t1566.001".parse::<AttackId>().unwrap().as_str(), "T1566.001");
+        assert_eq!(
+            "t1566.001".parse::<AttackId>().unwrap().as_str(),
+            "T1566.001"
+        );
         assert!("T15660".parse::<AttackId>().is_err());
-        assert_eq!(AttackId::find_in("attack.t1059.001").unwrap().as_str(), "T1059.001");
+        assert_eq!(
+            AttackId::find_in("attack.t1059.001").unwrap().as_str(),
+            "T1059.001"
+        );
         assert_eq!(
             AttackId::find_in(r#"misp-galaxy:mitre-attack-pattern="Spearphishing Link - T1192""#)
                 .unwrap()
@@ -115,7 +129,12 @@ mod tests {
         );
         assert!(AttackId::find_in("HT1234 and T12345").is_none());
         assert_eq!(
-            "T1566.002".parse::<AttackId>().unwrap().parent().unwrap().as_str(),
+            "T1566.002"
+                .parse::<AttackId>()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .as_str(),
             "T1566"
         );
     }

@@ -51,7 +51,11 @@ pub fn refang(raw: &str) -> String {
     } else {
         trimmed.to_owned()
     };
-    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("fxp://", "ftp://")] {
+    for (from, to) in [
+        ("hxxps://", "https://"),
+        ("hxxp://", "http://"),
+        ("fxp://", "ftp://"),
+    ] {
         if text.len() >= from.len() && text[..from.len()].eq_ignore_ascii_case(from) {
             text = format!("{to}{}", &text[from.len()..]);
         }
@@ -110,14 +114,17 @@ pub(crate) fn domain(text: &str) -> Result<String, CanonError> {
         return Err(CanonError::new("empty domain name"));
     }
     if trimmed.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '@' | ':' | '?' | '#')) {
-        return Err(CanonError::new("domain name contains a character not allowed in host names"));
+        return Err(CanonError::new(
+            "domain name contains a character not allowed in host names",
+        ));
     }
     let wildcard = trimmed.strip_prefix("*.");
     let body = wildcard.unwrap_or(trimmed);
     let ascii = if body.is_ascii() {
         body.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(body).map_err(|_| CanonError::new("invalid internationalised domain name"))?
+        idna::domain_to_ascii(body)
+            .map_err(|_| CanonError::new("invalid internationalised domain name"))?
     };
     if ascii.len() > 253 {
         return Err(CanonError::new("domain name longer than 253 characters"));
@@ -131,8 +138,13 @@ pub(crate) fn domain(text: &str) -> Result<String, CanonError> {
         }
         // Underscores are not valid in host names but appear in real DNS names (SRV, DKIM,
         // and malware infrastructure), so they are kept.
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(CanonError::new("domain label contains characters other than letters, digits, '-' and '_'"));
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(CanonError::new(
+                "domain label contains characters other than letters, digits, '-' and '_'",
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(CanonError::new("domain label starts or ends with '-'"));
@@ -141,7 +153,11 @@ pub(crate) fn domain(text: &str) -> Result<String, CanonError> {
     if ascii.parse::<Ipv4Addr>().is_ok() {
         return Err(CanonError::new("an IPv4 address is not a domain name"));
     }
-    if ascii.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if ascii
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(CanonError::new("top-level label is all digits"));
     }
     Ok(ascii)
@@ -159,7 +175,8 @@ pub(crate) fn url(text: &str) -> Result<String, CanonError> {
     } else {
         format!("http://{trimmed}")
     };
-    let mut parsed = url::Url::parse(&with_scheme).map_err(|err| CanonError::new(format!("invalid URL: {err}")))?;
+    let mut parsed = url::Url::parse(&with_scheme)
+        .map_err(|err| CanonError::new(format!("invalid URL: {err}")))?;
     if parsed.cannot_be_a_base() {
         return Err(CanonError::new("URL has no host"));
     }
@@ -229,15 +246,24 @@ fn hex_value(digit: u8) -> u8 {
 /// An email address with a lowercase address. Local parts are case-sensitive in theory but not
 /// in any mail system that phishing uses, and one spelling per address is what dedupe needs.
 pub(crate) fn email(text: &str) -> Result<String, CanonError> {
-    let trimmed = text.trim().trim_start_matches("mailto:").trim_matches(['<', '>']);
+    let trimmed = text
+        .trim()
+        .trim_start_matches("mailto:")
+        .trim_matches(['<', '>']);
     let (local, host) = trimmed
         .rsplit_once('@')
         .ok_or_else(|| CanonError::new("email address has no '@'"))?;
     if local.is_empty() || local.len() > 64 {
-        return Err(CanonError::new("email local part is empty or longer than 64 characters"));
+        return Err(CanonError::new(
+            "email local part is empty or longer than 64 characters",
+        ));
     }
-    if local.contains(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';')) {
-        return Err(CanonError::new("email local part contains whitespace or separators"));
+    if local.contains(|c: char| {
+        c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';')
+    }) {
+        return Err(CanonError::new(
+            "email local part contains whitespace or separators",
+        ));
     }
     let host = domain(host)?;
     Ok(format!("{}@{host}", local.to_lowercase()))

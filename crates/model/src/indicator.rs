@@ -26,7 +26,9 @@ pub enum IndicatorKind {
 
 /// A name that is not an indicator kind.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown indicator kind {0:?} (expected one of ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256, sha512)")]
+#[error(
+    "unknown indicator kind {0:?} (expected one of ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256, sha512)"
+)]
 pub struct UnknownKind(pub String);
 
 impl IndicatorKind {
@@ -61,12 +63,18 @@ impl IndicatorKind {
     pub fn is_hash(self) -> bool {
         matches!(
             self,
-            IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 | IndicatorKind::Sha512
+            IndicatorKind::Md5
+                | IndicatorKind::Sha1
+                | IndicatorKind::Sha256
+                | IndicatorKind::Sha512
         )
     }
 
     pub fn is_network(self) -> bool {
-        matches!(self, IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Cidr)
+        matches!(
+            self,
+            IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Cidr
+        )
     }
 
     /// The hash kind of a hex digest of this many characters.
@@ -116,7 +124,9 @@ pub struct CanonError {
 
 impl CanonError {
     pub(crate) fn new(reason: impl Into<String>) -> CanonError {
-        CanonError { reason: reason.into() }
+        CanonError {
+            reason: reason.into(),
+        }
     }
 
     pub fn reason(&self) -> &str {
@@ -193,7 +203,9 @@ impl Indicator {
             return Indicator::parse(IndicatorKind::Email, text);
         }
         if !text.contains('.') {
-            return Err(CanonError::new("not an IP, CIDR, URL, email, hash or dotted domain name"));
+            return Err(CanonError::new(
+                "not an IP, CIDR, URL, email, hash or dotted domain name",
+            ));
         }
         Indicator::parse(IndicatorKind::Domain, text)
     }
@@ -224,9 +236,14 @@ impl Indicator {
             IndicatorKind::Url => {
                 let after_scheme = self.value.split_once("://")?.1;
                 let authority = after_scheme.split(['/', '?']).next()?;
-                let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+                let host_port = authority
+                    .rsplit_once('@')
+                    .map_or(authority, |(_, host)| host);
                 if host_port.starts_with('[') {
-                    return host_port.split(']').next().map(|h| h.trim_start_matches('['));
+                    return host_port
+                        .split(']')
+                        .next()
+                        .map(|h| h.trim_start_matches('['));
                 }
                 Some(host_port.split(':').next().unwrap_or(host_port))
             }
@@ -251,28 +268,60 @@ mod tests {
 
     #[test]
     fn refangs_before_canonicalising() {
-        assert_eq!(canonical(IndicatorKind::Url, "hxxps[:]//bad[.]site/x"), "https://bad.site/x");
+        assert_eq!(
+            canonical(IndicatorKind::Url, "hxxps[:]//bad[.]site/x"),
+            "https://bad.site/x"
+        );
         assert_eq!(canonical(IndicatorKind::Domain, "bad(.)site"), "bad.site");
-        assert_eq!(canonical(IndicatorKind::Email, "Bob[at]Bad[.]Site"), "bob@bad.site");
-        assert_eq!(canonical(IndicatorKind::Ipv4, "198.51.100[.]7"), "198.51.100.7");
+        assert_eq!(
+            canonical(IndicatorKind::Email, "Bob[at]Bad[.]Site"),
+            "bob@bad.site"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Ipv4, "198.51.100[.]7"),
+            "198.51.100.7"
+        );
     }
 
     #[test]
     fn domains_are_lowercase_punycode_without_trailing_dot() {
-        assert_eq!(canonical(IndicatorKind::Domain, "WWW.Example.COM."), "www.example.com");
-        assert_eq!(canonical(IndicatorKind::Domain, "bücher.de"), "xn--bcher-kva.de");
+        assert_eq!(
+            canonical(IndicatorKind::Domain, "WWW.Example.COM."),
+            "www.example.com"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Domain, "bücher.de"),
+            "xn--bcher-kva.de"
+        );
         assert!(Indicator::parse(IndicatorKind::Domain, "a..b").is_err());
         assert!(Indicator::parse(IndicatorKind::Domain, "bad domain.com").is_err());
-        assert!(Indicator::parse(IndicatorKind::Domain, &format!("{}.com", "a".repeat(64))).is_err());
+        assert!(
+            Indicator::parse(IndicatorKind::Domain, &format!("{}.com", "a".repeat(64))).is_err()
+        );
     }
 
     #[test]
     fn ips_and_networks_are_compressed_and_truncated() {
-        assert_eq!(canonical(IndicatorKind::Ipv6, "2001:0DB8:0000:0000:0000:0000:0000:0001"), "2001:db8::1");
-        assert_eq!(canonical(IndicatorKind::Cidr, "192.0.2.77/24"), "192.0.2.0/24");
-        assert_eq!(canonical(IndicatorKind::Cidr, "2001:db8::ff/32"), "2001:db8::/32");
+        assert_eq!(
+            canonical(
+                IndicatorKind::Ipv6,
+                "2001:0DB8:0000:0000:0000:0000:0000:0001"
+            ),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Cidr, "192.0.2.77/24"),
+            "192.0.2.0/24"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Cidr, "2001:db8::ff/32"),
+            "2001:db8::/32"
+        );
         let single = Indicator::parse(IndicatorKind::Cidr, "203.0.113.9/32").unwrap();
-        assert_eq!((single.kind(), single.value()), (IndicatorKind::Ipv4, "203.0.113.9"));
+        assert_eq!(
+            (single.kind(), single.value()),
+            (IndicatorKind::Ipv4, "203.0.113.9")
+        );
         assert!(Indicator::parse(IndicatorKind::Ipv4, "256.1.1.1").is_err());
         assert!(Indicator::parse(IndicatorKind::Cidr, "10.0.0.0/33").is_err());
     }
@@ -280,13 +329,28 @@ mod tests {
     #[test]
     fn urls_are_normalised() {
         assert_eq!(
-            canonical(IndicatorKind::Url, "HTTP://Evil.Example.COM:80/a%7Eb/%2f?q=%3a#frag"),
+            canonical(
+                IndicatorKind::Url,
+                "HTTP://Evil.Example.COM:80/a%7Eb/%2f?q=%3a#frag"
+            ),
             "http://evil.example.com/a~b/%2F?q=%3A"
         );
-        assert_eq!(canonical(IndicatorKind::Url, "https://evil.example:443"), "https://evil.example/");
-        assert_eq!(canonical(IndicatorKind::Url, "https://evil.example:8443/"), "https://evil.example:8443/");
-        assert_eq!(canonical(IndicatorKind::Url, "evil.example/login.php"), "http://evil.example/login.php");
-        assert_eq!(canonical(IndicatorKind::Url, "http://bücher.de/"), "http://xn--bcher-kva.de/");
+        assert_eq!(
+            canonical(IndicatorKind::Url, "https://evil.example:443"),
+            "https://evil.example/"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Url, "https://evil.example:8443/"),
+            "https://evil.example:8443/"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Url, "evil.example/login.php"),
+            "http://evil.example/login.php"
+        );
+        assert_eq!(
+            canonical(IndicatorKind::Url, "http://bücher.de/"),
+            "http://xn--bcher-kva.de/"
+        );
         assert!(Indicator::parse(IndicatorKind::Url, "http://").is_err());
     }
 

@@ -59,19 +59,37 @@ impl Tlp {
     /// The TLP level of a well-known STIX marking-definition id (TLP 1.0 or 2.0).
     pub fn from_stix_marking(id: &str) -> Option<Tlp> {
         const TLP1: [(&str, Tlp); 4] = [
-            ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", Tlp::Clear),
-            ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", Tlp::Green),
-            ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", Tlp::Amber),
-            ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::Red),
+            (
+                "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+                Tlp::Clear,
+            ),
+            (
+                "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+                Tlp::Green,
+            ),
+            (
+                "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+                Tlp::Amber,
+            ),
+            (
+                "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+                Tlp::Red,
+            ),
         ];
         for (known, tlp) in TLP1 {
             if id == known {
                 return Some(tlp);
             }
         }
-        [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
-            .into_iter()
-            .find(|tlp| tlp.stix_marking_id() == id)
+        [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ]
+        .into_iter()
+        .find(|tlp| tlp.stix_marking_id() == id)
     }
 }
 
@@ -134,7 +152,10 @@ mod tests {
             Tlp::from_stix_marking("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"),
             Some(Tlp::Green)
         );
-        assert_eq!(Tlp::from_stix_marking(Tlp::AmberStrict.stix_marking_id()), Some(Tlp::AmberStrict));
+        assert_eq!(
+            Tlp::from_stix_marking(Tlp::AmberStrict.stix_marking_id()),
+            Some(Tlp::AmberStrict)
+        );
         assert_eq!(Tlp::from_stix_marking("marking-definition--nope"), None);
     }
 }

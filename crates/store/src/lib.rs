@@ -46,14 +46,22 @@ pub trait Store: Send + Sync {
 
     /// Adds a source or updates its settings. `settings` is the source's own configuration
     /// (URL, schedule, auth reference…) kept as JSON for the scheduler.
-    async fn upsert_source(&self, source: &SourceInfo, settings: &serde_json::Value) -> Result<(), StoreError>;
+    async fn upsert_source(
+        &self,
+        source: &SourceInfo,
+        settings: &serde_json::Value,
+    ) -> Result<(), StoreError>;
     async fn source(&self, name: &str) -> Result<Option<SourceRecord>, StoreError>;
     async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError>;
     /// Removes a source and its statements; indicators no source vouches for any more stay,
     /// without sources, so that history and suppressions are kept.
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError>;
     /// Lowers or raises a source's reliability (e.g. after false positives).
-    async fn set_reliability(&self, name: &str, reliability: rampart_model::Reliability) -> Result<(), StoreError>;
+    async fn set_reliability(
+        &self,
+        name: &str,
+        reliability: rampart_model::Reliability,
+    ) -> Result<(), StoreError>;
     /// Records the outcome of one pull attempt for the feed status.
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError>;
     /// A per-source cursor (TAXII `added_after` per collection, MISP timestamp, HTTP ETag…).
@@ -74,21 +82,34 @@ pub trait Store: Send + Sync {
 
     // ---- indicators ----------------------------------------------------------------------
 
-    async fn indicator(&self, indicator: &Indicator) -> Result<Option<StoredIndicator>, StoreError>;
+    async fn indicator(&self, indicator: &Indicator)
+    -> Result<Option<StoredIndicator>, StoreError>;
     /// One page of indicators matching the query, in id order, with their source statements.
     async fn search(&self, query: &SearchQuery) -> Result<Vec<StoredIndicator>, StoreError>;
     /// Marks an indicator suppressed with a reason, or clears it (`None`).
-    async fn set_suppression(&self, indicator: &Indicator, reason: Option<&str>) -> Result<bool, StoreError>;
+    async fn set_suppression(
+        &self,
+        indicator: &Indicator,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// Replaces the suppression reasons of many indicators in one transaction (after warninglists
     /// or the allowlist changed). Indicators not listed keep theirs.
-    async fn set_suppressions(&self, changes: &[(Indicator, Option<String>)]) -> Result<(), StoreError>;
+    async fn set_suppressions(
+        &self,
+        changes: &[(Indicator, Option<String>)],
+    ) -> Result<(), StoreError>;
     async fn counts(&self) -> Result<Counts, StoreError>;
 
     // ---- context -------------------------------------------------------------------------
 
     async fn context_object(&self, id: &str) -> Result<Option<ContextObject>, StoreError>;
     /// Context objects of one type (e.g. all `attack-pattern`s), in id order, one page.
-    async fn context_objects(&self, object_type: &str, after_id: Option<&str>, limit: u32) -> Result<Vec<ContextObject>, StoreError>;
+    async fn context_objects(
+        &self,
+        object_type: &str,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ContextObject>, StoreError>;
     /// Relationship and sighting objects whose source is `id` (`source_ref`, `sighting_of_ref`).
     async fn relationships_of(&self, id: &str) -> Result<Vec<ContextObject>, StoreError>;
 

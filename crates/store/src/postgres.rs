@@ -11,18 +11,23 @@ pub struct PostgresStore;
 
 impl PostgresStore {
     pub async fn open(_url: &str) -> Result<PostgresStore, StoreError> {
-        Err(StoreError::Config("postgres backend not implemented yet".into()))
+        Err(StoreError::Config(
+            "postgres backend not implemented yet".into(),
+        ))
     }
 }
 
 #[async_trait]
 impl Store for PostgresStore {
-
     fn backend(&self) -> &'static str {
         "postgres"
     }
 
-    async fn upsert_source(&self, _source: &SourceInfo, _settings: &serde_json::Value) -> Result<(), StoreError> {
+    async fn upsert_source(
+        &self,
+        _source: &SourceInfo,
+        _settings: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
@@ -38,7 +43,11 @@ impl Store for PostgresStore {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn set_reliability(&self, _name: &str, _reliability: rampart_model::Reliability) -> Result<(), StoreError> {
+    async fn set_reliability(
+        &self,
+        _name: &str,
+        _reliability: rampart_model::Reliability,
+    ) -> Result<(), StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
@@ -54,11 +63,18 @@ impl Store for PostgresStore {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn import(&self, _source: &SourceInfo, _batches: mpsc::Receiver<ImportBatch>) -> Result<ImportSummary, StoreError> {
+    async fn import(
+        &self,
+        _source: &SourceInfo,
+        _batches: mpsc::Receiver<ImportBatch>,
+    ) -> Result<ImportSummary, StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn indicator(&self, _indicator: &Indicator) -> Result<Option<StoredIndicator>, StoreError> {
+    async fn indicator(
+        &self,
+        _indicator: &Indicator,
+    ) -> Result<Option<StoredIndicator>, StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
@@ -66,11 +82,18 @@ impl Store for PostgresStore {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn set_suppression(&self, _indicator: &Indicator, _reason: Option<&str>) -> Result<bool, StoreError> {
+    async fn set_suppression(
+        &self,
+        _indicator: &Indicator,
+        _reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn set_suppressions(&self, _changes: &[(Indicator, Option<String>)]) -> Result<(), StoreError> {
+    async fn set_suppressions(
+        &self,
+        _changes: &[(Indicator, Option<String>)],
+    ) -> Result<(), StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
@@ -82,7 +105,12 @@ impl Store for PostgresStore {
         Err(StoreError::Config("not implemented".into()))
     }
 
-    async fn context_objects(&self, _object_type: &str, _after_id: Option<&str>, _limit: u32) -> Result<Vec<ContextObject>, StoreError> {
+    async fn context_objects(
+        &self,
+        _object_type: &str,
+        _after_id: Option<&str>,
+        _limit: u32,
+    ) -> Result<Vec<ContextObject>, StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
 
@@ -109,5 +137,4 @@ impl Store for PostgresStore {
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
         Err(StoreError::Config("not implemented".into()))
     }
-
 }

@@ -35,7 +35,10 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     if path.is_dir() {
         return Some(path);
     }
-    let reason = format!("corpus not found at {} (set RAMPART_CORPUS)", path.display());
+    let reason = format!(
+        "corpus not found at {} (set RAMPART_CORPUS)",
+        path.display()
+    );
     if flag("RAMPART_REQUIRE_CORPUS") {
         panic!("{test}: {reason}, and RAMPART_REQUIRE_CORPUS=1");
     }
@@ -60,7 +63,8 @@ pub fn services_required() -> bool {
 
 /// The PostgreSQL server tests use: `$RAMPART_TEST_POSTGRES`, else the local one.
 pub fn postgres_url() -> String {
-    std::env::var("RAMPART_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("RAMPART_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn flag(name: &str) -> bool {
@@ -71,7 +75,10 @@ fn record_skip(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
     let dir = workspace_root().join("target/test-skips");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let file: String = test.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let file: String = test
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         let _ = std::fs::write(dir.join(file), format!("{test}: {reason}\n"));
     }
 }

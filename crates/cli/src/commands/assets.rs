@@ -20,25 +20,50 @@ pub async fn run(ctx: Context, command: AssetsCommand) -> anyhow::Result<std::pr
     let store = ctx.store().await?;
     match command {
         AssetsCommand::Import { file } => {
-            let input = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let import = rampart_intel::assets::read_csv(input).with_context(|| format!("{}", file.display()))?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let import = rampart_intel::assets::read_csv(input)
+                .with_context(|| format!("{}", file.display()))?;
             let written = store.upsert_assets(&import.assets).await?;
             if ctx.json {
-                output::json(&serde_json::json!({"imported": written, "rejected": import.rejections}))?;
+                output::json(
+                    &serde_json::json!({"imported": written, "rejected": import.rejections}),
+                )?;
             } else {
-                println!("{}: {written} assets imported, {} rows rejected", file.display(), import.rejections.len());
+                println!(
+                    "{}: {written} assets imported, {} rows rejected",
+                    file.display(),
+                    import.rejections.len()
+                );
                 for rejection in &import.rejections {
-                    println!("  {}: {}", file.display(), output::printable(&rejection.to_string()));
+                    println!(
+                        "  {}: {}",
+                        file.display(),
+                        output::printable(&rejection.to_string())
+                    );
                 }
             }
-            Ok(if import.rejections.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) })
+            Ok(if import.rejections.is_empty() {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(2)
+            })
         }
         AssetsCommand::List => {
             let assets = store.assets().await?;
             if ctx.json {
                 output::json(&assets)?;
             } else {
-                let mut table = Table::new(vec!["name", "kind", "owner", "criticality", "networks", "hostnames", "domains", "tags"]);
+                let mut table = Table::new(vec![
+                    "name",
+                    "kind",
+                    "owner",
+                    "criticality",
+                    "networks",
+                    "hostnames",
+                    "domains",
+                    "tags",
+                ]);
                 for asset in assets {
                     table.row(vec![
                         asset.name,

@@ -18,9 +18,7 @@ pub enum FeedsCommand {
     /// List feeds and their settings.
     List,
     /// Pull feeds now (all enabled ones when no name is given).
-    Pull {
-        names: Vec<String>,
-    },
+    Pull { names: Vec<String> },
     /// Feed health: last success, last error, counts of the last pull.
     Status,
     /// Enable a feed.
@@ -76,8 +74,15 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
     let store = ctx.store().await?;
     match command {
         FeedsCommand::Add(args) => {
-            let transport: TransportKind = serde_json::from_value(serde_json::Value::String(args.transport.clone()))
-                .map_err(|_| anyhow::anyhow!("unknown transport {:?} (http, taxii, misp-server, misp-feed)", args.transport))?;
+            let transport: TransportKind = serde_json::from_value(serde_json::Value::String(
+                args.transport.clone(),
+            ))
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown transport {:?} (http, taxii, misp-server, misp-feed)",
+                    args.transport
+                )
+            })?;
             let config = SourceConfig {
                 name: args.name,
                 format: args.format,
@@ -94,9 +99,16 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 timeout_secs: 60,
                 transport_options: args.transport_options.into_iter().collect(),
             };
-            config.validate().map_err(|reason| anyhow::anyhow!("feed {:?}: {reason}", config.name))?;
-            store.upsert_source(&config.info(), &config.to_settings()).await?;
-            println!("feed {:?} added ({}, every {})", config.name, config.format, config.interval);
+            config
+                .validate()
+                .map_err(|reason| anyhow::anyhow!("feed {:?}: {reason}", config.name))?;
+            store
+                .upsert_source(&config.info(), &config.to_settings())
+                .await?;
+            println!(
+                "feed {:?} added ({}, every {})",
+                config.name, config.format, config.interval
+            );
         }
         FeedsCommand::List => {
             let sources = store.sources().await?;
@@ -104,16 +116,30 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 output::json(&sources)?;
                 return Ok(std::process::ExitCode::SUCCESS);
             }
-            let mut table = Table::new(vec!["name", "format", "enabled", "interval", "reliability", "full list", "url"]);
+            let mut table = Table::new(vec![
+                "name",
+                "format",
+                "enabled",
+                "interval",
+                "reliability",
+                "full list",
+                "url",
+            ]);
             for record in sources {
                 let config = SourceConfig::from_settings(&record.settings).ok();
                 table.row(vec![
                     record.info.name.clone(),
                     record.info.format.clone(),
-                    config.as_ref().map_or("?".into(), |c| if c.enabled { "yes".into() } else { "no".into() }),
+                    config.as_ref().map_or("?".into(), |c| {
+                        if c.enabled { "yes".into() } else { "no".into() }
+                    }),
                     config.as_ref().map_or("-".into(), |c| c.interval.clone()),
                     record.info.reliability.to_string(),
-                    if record.info.full_list { "yes".into() } else { "no".into() },
+                    if record.info.full_list {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
                     config.map_or("-".into(), |c| c.url),
                 ]);
             }
@@ -126,13 +152,29 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 return Ok(std::process::ExitCode::SUCCESS);
             }
             let mut table = Table::new(vec![
-                "name", "active", "last success", "last attempt", "failures", "new", "updated", "rejected", "withdrawn", "next due", "last error",
+                "name",
+                "active",
+                "last success",
+                "last attempt",
+                "failures",
+                "new",
+                "updated",
+                "rejected",
+                "withdrawn",
+                "next due",
+                "last error",
             ]);
             for record in sources {
                 let summary = record.last_summary.clone().unwrap_or_default();
                 let next = SourceConfig::from_settings(&record.settings)
                     .ok()
-                    .map(|config| if config.enabled { when(Some(scheduler::next_due(&record, &config))) } else { "disabled".into() })
+                    .map(|config| {
+                        if config.enabled {
+                            when(Some(scheduler::next_due(&record, &config)))
+                        } else {
+                            "disabled".into()
+                        }
+                    })
                     .unwrap_or_default();
                 table.row(vec![
                     record.info.name.clone(),
@@ -174,10 +216,18 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                         if !ctx.json {
                             println!(
                                 "{name}: {} new, {} updated, {} new to this source, {} withdrawn, {} rejected, {} suppressed",
-                                s.new, s.updated, s.added_source, s.withdrawn, report.rejected, report.suppressed
+                                s.new,
+                                s.updated,
+                                s.added_source,
+                                s.withdrawn,
+                                report.rejected,
+                                report.suppressed
                             );
                             for rejection in report.rejections.iter().take(5) {
-                                println!("  rejected {}", output::printable(&rejection.to_string()));
+                                println!(
+                                    "  rejected {}",
+                                    output::printable(&rejection.to_string())
+                                );
                             }
                         }
                     }
@@ -185,7 +235,10 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                     Ok(PullResult::NotModified) => {}
                     Err(err) => {
                         failures += 1;
-                        eprintln!("{name}: pull failed: {}", output::printable(&err.to_string()));
+                        eprintln!(
+                            "{name}: pull failed: {}",
+                            output::printable(&err.to_string())
+                        );
                     }
                 }
                 results.push(serde_json::json!({
@@ -212,14 +265,28 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn set_enabled(ctx: &Context, store: &dyn rampart_store::Store, name: &str, enabled: bool) -> anyhow::Result<()> {
+async fn set_enabled(
+    ctx: &Context,
+    store: &dyn rampart_store::Store,
+    name: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
     if ctx.config_from_file && ctx.config.sources.iter().any(|s| s.name == name) {
         bail!("feed {name:?} is defined in the configuration file: change `enabled` there");
     }
-    let record = store.source(name).await?.with_context(|| format!("no feed named {name:?}"))?;
-    let mut config = SourceConfig::from_settings(&record.settings).map_err(|e| anyhow::anyhow!("feed {name:?}: {e}"))?;
+    let record = store
+        .source(name)
+        .await?
+        .with_context(|| format!("no feed named {name:?}"))?;
+    let mut config = SourceConfig::from_settings(&record.settings)
+        .map_err(|e| anyhow::anyhow!("feed {name:?}: {e}"))?;
     config.enabled = enabled;
-    store.upsert_source(&record.info, &config.to_settings()).await?;
-    println!("feed {name:?} {}", if enabled { "enabled" } else { "disabled" });
+    store
+        .upsert_source(&record.info, &config.to_settings())
+        .await?;
+    println!(
+        "feed {name:?} {}",
+        if enabled { "enabled" } else { "disabled" }
+    );
     Ok(())
 }

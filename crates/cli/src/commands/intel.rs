@@ -111,9 +111,17 @@ pub async fn run(ctx: Context, command: IntelCommand) -> anyhow::Result<std::pro
         IntelCommand::Suppress { value, reason } => {
             let store = ctx.store().await?;
             let value = canonical_allow_value(&value)?;
-            store.allow(&AllowEntry { value: value.clone(), reason: reason.clone(), added: Timestamp::now() }).await?;
+            store
+                .allow(&AllowEntry {
+                    value: value.clone(),
+                    reason: reason.clone(),
+                    added: Timestamp::now(),
+                })
+                .await?;
             let changed = resuppress(&ctx, store.as_ref()).await?;
-            println!("{value} allowlisted ({reason}); {changed} indicator(s) now suppressed or updated");
+            println!(
+                "{value} allowlisted ({reason}); {changed} indicator(s) now suppressed or updated"
+            );
             Ok(std::process::ExitCode::SUCCESS)
         }
         IntelCommand::Unsuppress { value } => {
@@ -131,13 +139,18 @@ pub async fn run(ctx: Context, command: IntelCommand) -> anyhow::Result<std::pro
 
 /// The canonical form of an allowlist value: an indicator value, or a network.
 fn canonical_allow_value(raw: &str) -> anyhow::Result<String> {
-    Ok(Indicator::guess(raw).with_context(|| format!("{raw:?} is not an indicator value"))?.into_value())
+    Ok(Indicator::guess(raw)
+        .with_context(|| format!("{raw:?} is not an indicator value"))?
+        .into_value())
 }
 
 /// Re-applies the suppression lists to every indicator; returns how many changed.
 async fn resuppress(ctx: &Context, store: &dyn rampart_store::Store) -> anyhow::Result<u64> {
     let suppress = ctx.suppression(store).await?;
-    let mut query = SearchQuery { limit: 5000, ..SearchQuery::default() };
+    let mut query = SearchQuery {
+        limit: 5000,
+        ..SearchQuery::default()
+    };
     let mut changed = 0u64;
     loop {
         let page = store.search(&query).await?;
@@ -169,13 +182,18 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
         if !response.status().is_success() {
             bail!("{}: server answered {}", args.input, response.status());
         }
-        let body = rampart_intel::sources::read_body(response, &args.input, rampart_intel::sources::http::MAX_BODY)
-            .await
-            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let body = rampart_intel::sources::read_body(
+            response,
+            &args.input,
+            rampart_intel::sources::http::MAX_BODY,
+        )
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
         let size = body.0.len() as u64;
         (body.into_reader(), Some(size))
     } else {
-        let file = std::fs::File::open(&args.input).with_context(|| format!("cannot open {}", args.input))?;
+        let file = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot open {}", args.input))?;
         let size = file.metadata().ok().map(|m| m.len());
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let _ = reader.fill_buf();
@@ -196,7 +214,9 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
         }
     };
     let format: Arc<dyn rampart_intel::formats::Format> =
-        rampart_intel::formats::by_name(&format_name, &options).map_err(|err| anyhow::anyhow!("{err}"))?.into();
+        rampart_intel::formats::by_name(&format_name, &options)
+            .map_err(|err| anyhow::anyhow!("{err}"))?
+            .into();
     let source = match store.source(&args.source).await? {
         Some(existing) => existing.info,
         None => {
@@ -214,14 +234,24 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
         }
     };
     let progress = progress_bar(size);
-    let reader: Box<dyn BufRead + Send> = Box::new(std::io::BufReader::new(progress.wrap_read(reader)));
+    let reader: Box<dyn BufRead + Send> =
+        Box::new(std::io::BufReader::new(progress.wrap_read(reader)));
     let suppress = ctx.suppression(store.as_ref()).await?;
     let started = std::time::Instant::now();
     let mut source = source;
     source.full_list = source.full_list || args.full_list;
-    let result = rampart_intel::import::import_document(store, source, format, reader, &args.input, suppress).await;
+    let result = rampart_intel::import::import_document(
+        store,
+        source,
+        format,
+        reader,
+        &args.input,
+        suppress,
+    )
+    .await;
     progress.finish_and_clear();
-    let report = result.map_err(|err| anyhow::anyhow!("import failed, nothing was changed: {err}"))?;
+    let report =
+        result.map_err(|err| anyhow::anyhow!("import failed, nothing was changed: {err}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     if ctx.json {
         output::json(&report)?;
@@ -243,10 +273,17 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
             report.suppressed
         );
         for rejection in &report.rejections {
-            println!("  rejected {}: {}", args.input, output::printable(&rejection.to_string()));
+            println!(
+                "  rejected {}: {}",
+                args.input,
+                output::printable(&rejection.to_string())
+            );
         }
         if report.rejected > report.rejections.len() as u64 {
-            println!("  … and {} more rejected", report.rejected - report.rejections.len() as u64);
+            println!(
+                "  … and {} more rejected",
+                report.rejected - report.rejections.len() as u64
+            );
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
@@ -262,13 +299,19 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
         _ => return indicatif::ProgressBar::hidden(),
     };
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
 }
 
-async fn show(ctx: Context, raw: &str, kind: Option<IndicatorKind>) -> anyhow::Result<std::process::ExitCode> {
+async fn show(
+    ctx: Context,
+    raw: &str,
+    kind: Option<IndicatorKind>,
+) -> anyhow::Result<std::process::ExitCode> {
     let indicator = match kind {
         Some(kind) => Indicator::parse(kind, raw),
         None => Indicator::guess(raw),
@@ -284,7 +327,11 @@ async fn show(ctx: Context, raw: &str, kind: Option<IndicatorKind>) -> anyhow::R
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let stored = &report.indicator;
-    println!("{} {}", stored.indicator.kind(), output::printable(stored.indicator.value()));
+    println!(
+        "{} {}",
+        stored.indicator.kind(),
+        output::printable(stored.indicator.value())
+    );
     println!("score      {}", report.explanation.score);
     println!("tlp        {}", stored.tlp());
     println!("first seen {}", when(Some(stored.first_seen)));
@@ -292,7 +339,19 @@ async fn show(ctx: Context, raw: &str, kind: Option<IndicatorKind>) -> anyhow::R
         println!("suppressed {}", output::printable(reason));
     }
     println!("\nwhy this score:\n{}", report.explanation);
-    let mut table = Table::new(vec!["source", "rel", "conf", "tlp", "first seen", "last seen", "state", "labels", "techniques", "threats", "reference"]);
+    let mut table = Table::new(vec![
+        "source",
+        "rel",
+        "conf",
+        "tlp",
+        "first seen",
+        "last seen",
+        "state",
+        "labels",
+        "techniques",
+        "threats",
+        "reference",
+    ]);
     let now = Timestamp::now();
     for s in &stored.sources {
         let state = if s.is_active(now) {
@@ -313,14 +372,22 @@ async fn show(ctx: Context, raw: &str, kind: Option<IndicatorKind>) -> anyhow::R
             when(Some(s.last_seen)),
             state,
             s.labels.join(","),
-            s.techniques.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            s.techniques
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
             s.threats.join(","),
             s.reference.clone(),
         ]);
         if let Some(pattern) = &s.pattern
             && let Some(reason) = &pattern.unenforced
         {
-            println!("note: {} pattern not enforced as written: {}", s.source, output::printable(reason));
+            println!(
+                "note: {} pattern not enforced as written: {}",
+                s.source,
+                output::printable(reason)
+            );
         }
     }
     table.print();
@@ -332,7 +399,12 @@ async fn show(ctx: Context, raw: &str, kind: Option<IndicatorKind>) -> anyhow::R
                 related.relation,
                 related.object.object_type,
                 output::printable(related.object.name.as_deref().unwrap_or(&related.object.id)),
-                related.object.attack_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default()
+                related
+                    .object
+                    .attack_id
+                    .as_ref()
+                    .map(|id| format!(" ({id})"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -372,14 +444,30 @@ async fn search(ctx: Context, args: SearchArgs) -> anyhow::Result<std::process::
         output::json(&rows)?;
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let mut table = Table::new(vec!["kind", "score", "tlp", "sources", "suppressed", "value"]);
+    let mut table = Table::new(vec![
+        "kind",
+        "score",
+        "tlp",
+        "sources",
+        "suppressed",
+        "value",
+    ]);
     for (stored, score) in &found {
         table.row(vec![
             stored.indicator.kind().to_string(),
             score.to_string(),
             stored.tlp().short().to_owned(),
-            stored.sources.iter().map(|s| s.source.as_str()).collect::<Vec<_>>().join(","),
-            if stored.suppressed.is_some() { "yes".into() } else { String::new() },
+            stored
+                .sources
+                .iter()
+                .map(|s| s.source.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            if stored.suppressed.is_some() {
+                "yes".into()
+            } else {
+                String::new()
+            },
             stored.indicator.value().to_owned(),
         ]);
     }
@@ -390,7 +478,11 @@ async fn search(ctx: Context, args: SearchArgs) -> anyhow::Result<std::process::
 async fn export(ctx: Context, args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     let store = ctx.store().await?;
     let mut exporter = rampart_intel::export::by_name(&args.format).with_context(|| {
-        format!("unknown export format {:?} (known: {})", args.format, rampart_intel::export::names().join(", "))
+        format!(
+            "unknown export format {:?} (known: {})",
+            args.format,
+            rampart_intel::export::names().join(", ")
+        )
     })?;
     let filter = ExportFilter {
         max_tlp: args.max_tlp,
@@ -402,22 +494,36 @@ async fn export(ctx: Context, args: ExportArgs) -> anyhow::Result<std::process::
     let now = Timestamp::now();
     let written = match &args.output {
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let temp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
             let mut out = std::io::BufWriter::new(temp);
-            let written = query::export(store.as_ref(), exporter.as_mut(), &filter, now, &mut out).await?;
-            let temp = out.into_inner().map_err(|err| anyhow::anyhow!("write failed: {}", err.error()))?;
-            temp.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+            let written =
+                query::export(store.as_ref(), exporter.as_mut(), &filter, now, &mut out).await?;
+            let temp = out
+                .into_inner()
+                .map_err(|err| anyhow::anyhow!("write failed: {}", err.error()))?;
+            temp.persist(path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
             written
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let written = query::export(store.as_ref(), exporter.as_mut(), &filter, now, &mut out).await?;
+            let written =
+                query::export(store.as_ref(), exporter.as_mut(), &filter, now, &mut out).await?;
             std::io::Write::flush(&mut out)?;
             written
         }
     };
-    eprintln!("exported {written} indicators ({}, TLP ≤ {}, score ≥ {})", args.format, args.max_tlp.short(), args.min_score);
+    eprintln!(
+        "exported {written} indicators ({}, TLP ≤ {}, score ≥ {})",
+        args.format,
+        args.max_tlp.short(),
+        args.min_score
+    );
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -14,7 +14,9 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     let sources = store.sources().await?;
     let enabled = sources
         .iter()
-        .filter(|s| rampart_intel::config::SourceConfig::from_settings(&s.settings).is_ok_and(|c| c.enabled))
+        .filter(|s| {
+            rampart_intel::config::SourceConfig::from_settings(&s.settings).is_ok_and(|c| c.enabled)
+        })
         .count();
     tracing::info!(
         store = store.backend(),

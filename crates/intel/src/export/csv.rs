@@ -9,7 +9,17 @@ use super::{ExportItem, Exporter};
 pub struct CsvExporter;
 
 const HEADER: [&str; 11] = [
-    "kind", "value", "score", "tlp", "first_seen", "last_seen", "sources", "labels", "techniques", "threats", "suppressed",
+    "kind",
+    "value",
+    "score",
+    "tlp",
+    "first_seen",
+    "last_seen",
+    "sources",
+    "labels",
+    "techniques",
+    "threats",
+    "suppressed",
 ];
 
 impl Exporter for CsvExporter {
@@ -32,7 +42,12 @@ impl Exporter for CsvExporter {
             values.dedup();
             values.join(";")
         };
-        let last_seen = stored.sources.iter().map(|s| s.last_seen).max().unwrap_or(stored.first_seen);
+        let last_seen = stored
+            .sources
+            .iter()
+            .map(|s| s.last_seen)
+            .max()
+            .unwrap_or(stored.first_seen);
         let record = [
             stored.indicator.kind().as_str().to_owned(),
             stored.indicator.value().to_owned(),
@@ -41,9 +56,27 @@ impl Exporter for CsvExporter {
             stored.first_seen.to_string(),
             last_seen.to_string(),
             join(stored.sources.iter().map(|s| s.source.clone()).collect()),
-            join(stored.sources.iter().flat_map(|s| s.labels.clone()).collect()),
-            join(stored.sources.iter().flat_map(|s| s.techniques.iter().map(|t| t.to_string())).collect()),
-            join(stored.sources.iter().flat_map(|s| s.threats.clone()).collect()),
+            join(
+                stored
+                    .sources
+                    .iter()
+                    .flat_map(|s| s.labels.clone())
+                    .collect(),
+            ),
+            join(
+                stored
+                    .sources
+                    .iter()
+                    .flat_map(|s| s.techniques.iter().map(|t| t.to_string()))
+                    .collect(),
+            ),
+            join(
+                stored
+                    .sources
+                    .iter()
+                    .flat_map(|s| s.threats.clone())
+                    .collect(),
+            ),
             stored.suppressed.clone().unwrap_or_default(),
         ];
         // The csv writer quotes fields with separators, quotes or line breaks, so

@@ -47,7 +47,10 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(reference: impl Into<String>, reason: impl Into<String>) -> Rejection {
-        Rejection { reference: reference.into(), reason: reason.into() }
+        Rejection {
+            reference: reference.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -62,7 +65,11 @@ impl std::fmt::Display for Rejection {
 pub enum FormatError {
     /// Malformed syntax at a position (1-based line and column).
     #[error("line {line}, column {column}: {reason}")]
-    Syntax { line: usize, column: usize, reason: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
     /// Well-formed but not this format (e.g. a JSON document that is not a STIX bundle).
     #[error("{0}")]
     Invalid(String),
@@ -76,7 +83,11 @@ impl FormatError {
         if err.is_io() {
             return FormatError::Invalid(format!("read failed: {err}"));
         }
-        FormatError::Syntax { line: err.line(), column: err.column(), reason: strip_json_position(err) }
+        FormatError::Syntax {
+            line: err.line(),
+            column: err.column(),
+            reason: strip_json_position(err),
+        }
     }
 }
 
@@ -94,7 +105,10 @@ pub enum FormatSpecError {
     #[error("unknown format {0:?}; known formats: {known}", known = names().join(", "))]
     Unknown(String),
     #[error("format {format}: {reason}")]
-    BadOption { format: &'static str, reason: String },
+    BadOption {
+        format: &'static str,
+        reason: String,
+    },
 }
 
 /// The formats Rampart reads, by name. Adding a format is one module and one line here.

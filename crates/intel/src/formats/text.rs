@@ -20,9 +20,13 @@ impl TextFormat {
         for (key, value) in options {
             match key.as_str() {
                 "kind" => {
-                    format.kind = Some(value.parse().map_err(|err: rampart_model::UnknownKind| {
-                        FormatSpecError::BadOption { format: "text", reason: err.to_string() }
-                    })?)
+                    format.kind =
+                        Some(value.parse().map_err(|err: rampart_model::UnknownKind| {
+                            FormatSpecError::BadOption {
+                                format: "text",
+                                reason: err.to_string(),
+                            }
+                        })?)
                 }
                 other => {
                     return Err(FormatSpecError::BadOption {
@@ -87,8 +91,14 @@ mod tests {
     fn reads_values_and_reports_bad_lines_by_number() {
         let input = "# header\n\n203.0.113.7 ; scanner\nhxxp://evil[.]example/x\nnot a value\n";
         let mut sink = CollectSink::default();
-        TextFormat::default().parse(&mut input.as_bytes(), &mut sink).unwrap();
-        let values: Vec<_> = sink.observations.iter().map(|o| o.indicator.value().to_owned()).collect();
+        TextFormat::default()
+            .parse(&mut input.as_bytes(), &mut sink)
+            .unwrap();
+        let values: Vec<_> = sink
+            .observations
+            .iter()
+            .map(|o| o.indicator.value().to_owned())
+            .collect();
         assert_eq!(values, ["203.0.113.7", "http://evil.example/x"]);
         assert_eq!(sink.rejections.len(), 1);
         assert_eq!(sink.rejections[0].reference, "line 5");

@@ -49,26 +49,39 @@ pub enum PullError {
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync {
     /// Fetches what is new and parses it with `format` into `ctx.session`.
-    async fn pull(&self, format: Arc<dyn Format>, ctx: &mut PullContext<'_>) -> Result<PullStatus, PullError>;
+    async fn pull(
+        &self,
+        format: Arc<dyn Format>,
+        ctx: &mut PullContext<'_>,
+    ) -> Result<PullStatus, PullError>;
 }
 
 /// Reads an HTTP response body with a size limit, as bytes.
-pub async fn read_body(response: reqwest::Response, url: &str, limit: u64) -> Result<bytes_like::Bytes, PullError> {
+pub async fn read_body(
+    response: reqwest::Response,
+    url: &str,
+    limit: u64,
+) -> Result<bytes_like::Bytes, PullError> {
     if let Some(length) = response.content_length()
         && length > limit
     {
-        return Err(PullError::Http { url: url.to_owned(), reason: format!("body of {length} bytes exceeds the limit of {limit}") });
+        return Err(PullError::Http {
+            url: url.to_owned(),
+            reason: format!("body of {length} bytes exceeds the limit of {limit}"),
+        });
     }
     let mut body = Vec::new();
     let mut response = response;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| PullError::Http { url: url.to_owned(), reason: format!("reading body: {err}") })?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|err| PullError::Http {
+        url: url.to_owned(),
+        reason: format!("reading body: {err}"),
+    })? {
         body.extend_from_slice(&chunk);
         if body.len() as u64 > limit {
-            return Err(PullError::Http { url: url.to_owned(), reason: format!("body exceeds the limit of {limit} bytes") });
+            return Err(PullError::Http {
+                url: url.to_owned(),
+                reason: format!("body exceeds the limit of {limit} bytes"),
+            });
         }
     }
     Ok(bytes_like::Bytes(body))
@@ -84,7 +97,9 @@ pub mod bytes_like {
         /// A reader over the body, transparently gunzipped when it starts with the gzip magic.
         pub fn into_reader(self) -> Box<dyn std::io::BufRead + Send> {
             if self.0.starts_with(&[0x1f, 0x8b]) {
-                Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(self.0))))
+                Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+                    std::io::Cursor::new(self.0),
+                )))
             } else {
                 Box::new(std::io::Cursor::new(self.0))
             }
