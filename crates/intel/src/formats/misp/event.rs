@@ -154,7 +154,7 @@ impl Walker<'_> {
             }
         };
         if parts.indicators.is_empty() {
-            // Only an `uri` without a scheme gets here: a path, not an indicator.
+            // A path-only `uri`, or a file name waiting for its hash: nothing to match on.
             self.stats.skipped += 1;
             return;
         }
@@ -213,13 +213,21 @@ fn read_value(value_mapping: Mapping, value: &str) -> Result<Parts, String> {
     match value_mapping {
         Mapping::Skip => {}
         Mapping::Whole(part) => read_part(part, value, &mut parts)?,
-        Mapping::Pair(left, right) => {
-            let (left_text, right_text) = value
-                .rsplit_once('|')
-                .ok_or_else(|| "composite value has no '|' separator".to_owned())?;
-            read_part(left, left_text, &mut parts)?;
-            read_part(right, right_text, &mut parts)?;
-        }
+        Mapping::Pair(left, right) => match value.rsplit_once('|') {
+            Some((left_text, right_text)) => {
+                read_part(left, left_text, &mut parts)?;
+                read_part(right, right_text, &mut parts)?;
+            }
+            // A `malware-sample` or `filename|…` not yet saved by MISP holds only the file name
+            // (MISP appends the hash on upload), or only a hash: take the hash if it is one.
+            None if left == Part::Ignored => {
+                let mut hash_only = Parts { indicators: Vec::new(), port: None };
+                if read_part(right, value, &mut hash_only).is_ok() {
+                    parts = hash_only;
+                }
+            }
+            None => return Err("composite value has no '|' separator".to_owned()),
+        },
     }
     Ok(parts)
 }
@@ -377,6 +385,9 @@ mod tests {
         assert!(read_value(mapping("ip-src|port").0, "203.0.113.1|99999").is_err());
         assert!(read_value(mapping("ip-src|port").0, "203.0.113.1").is_err());
         assert!(read_value(mapping("uri").0, "/gate.php").unwrap().indicators.is_empty());
+        assert!(read_value(mapping("malware-sample").0, "bar.exe").unwrap().indicators.is_empty());
+        let hash_only = read_value(mapping("filename|md5").0, "D41D8CD98F00B204E9800998ECF8427E").unwrap();
+        assert_eq!(hash_only.indicators[0].value(), "d41d8cd98f00b204e9800998ecf8427e");
     }
 
     #[test]

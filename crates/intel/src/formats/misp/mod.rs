@@ -48,7 +48,8 @@ pub struct MispStats {
     pub attributes: u64,
     /// Attributes that gave at least one observation.
     pub indicator_attributes: u64,
-    /// Attributes whose type carries no indicator (or an `uri` that is only a path).
+    /// Attributes whose type carries no indicator (or whose value holds none: an `uri` that is
+    /// only a path, a `malware-sample` that is only a file name).
     pub skipped: u64,
     /// Attributes rejected for a bad value.
     pub rejected: u64,

@@ -39,12 +39,13 @@ fn classify(object: Map<String, Value>) -> Shape {
         let mut object = object;
         return Shape::Event(object.remove("Event").unwrap_or_default());
     }
-    if EVENT_KEYS.iter().any(|key| object.contains_key(*key)) {
-        return Shape::Event(Value::Object(object));
-    }
+    // Events have no `type` or `value`; attributes may have `ShadowAttribute` lists.
     let has_text = |key: &str| object.get(key).is_some_and(Value::is_string);
     if has_text("type") && has_text("value") {
         return Shape::Attribute(Value::Object(object));
+    }
+    if EVENT_KEYS.iter().any(|key| object.contains_key(*key)) {
+        return Shape::Event(Value::Object(object));
     }
     Shape::Unknown
 }
