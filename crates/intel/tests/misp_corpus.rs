@@ -5,13 +5,17 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use rampart_intel::formats::misp::{MispFormat, MispStats, NOT_FOR_IDS_CONFIDENCE, NOT_FOR_IDS_LABEL};
+use rampart_intel::formats::misp::{
+    MispFormat, MispStats, NOT_FOR_IDS_CONFIDENCE, NOT_FOR_IDS_LABEL,
+};
 use rampart_intel::formats::{CollectSink, FormatError};
 use rampart_model::{IndicatorKind, Tlp};
 use serde_json::Value;
 
 fn json_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -35,10 +39,17 @@ fn parse(path: &Path) -> (Result<MispStats, FormatError>, CollectSink) {
 fn events_of(document: &Value) -> Vec<&Value> {
     match document {
         Value::Object(map) if map.get("Event").is_some_and(Value::is_object) => vec![&map["Event"]],
-        Value::Object(map) if map.get("response").is_some_and(Value::is_array) => {
-            map["response"].as_array().into_iter().flatten().flat_map(events_of).collect()
-        }
-        Value::Object(map) if ["Attribute", "Object", "info"].iter().any(|key| map.contains_key(*key)) => {
+        Value::Object(map) if map.get("response").is_some_and(Value::is_array) => map["response"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(events_of)
+            .collect(),
+        Value::Object(map)
+            if ["Attribute", "Object", "info"]
+                .iter()
+                .any(|key| map.contains_key(*key)) =>
+        {
             vec![document]
         }
         Value::Array(elements) => elements.iter().flat_map(events_of).collect(),
@@ -48,7 +59,11 @@ fn events_of(document: &Value) -> Vec<&Value> {
 
 /// Attributes of an event: its `Attribute` list plus every `Object[].Attribute` list.
 fn attributes_of(event: &Value) -> Vec<&Value> {
-    let mut attributes: Vec<&Value> = event["Attribute"].as_array().into_iter().flatten().collect();
+    let mut attributes: Vec<&Value> = event["Attribute"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
     for object in event["Object"].as_array().into_iter().flatten() {
         attributes.extend(object["Attribute"].as_array().into_iter().flatten());
     }
@@ -87,9 +102,21 @@ fn every_event_file_parses_and_every_attribute_is_accounted_for() {
             attributes as u64,
             "{name}: imported + skipped + rejected"
         );
-        assert_eq!(stats.rejected as usize, sink.rejections.len(), "{name}: rejections reported");
-        assert_eq!(stats.observations as usize, sink.observations.len(), "{name}: observations sent");
-        if events.iter().any(|event| event.get("attribute_count").is_some_and(|count| !count.is_null())) {
+        assert_eq!(
+            stats.rejected as usize,
+            sink.rejections.len(),
+            "{name}: rejections reported"
+        );
+        assert_eq!(
+            stats.observations as usize,
+            sink.observations.len(),
+            "{name}: observations sent"
+        );
+        if events.iter().any(|event| {
+            event
+                .get("attribute_count")
+                .is_some_and(|count| !count.is_null())
+        }) {
             checked_with_attribute_count += 1;
         }
     }
@@ -110,7 +137,10 @@ fn documents_that_are_not_events_fail_or_reject_clearly() {
     ];
     for name in invalid {
         let (result, sink) = parse(&misp.join(name));
-        assert!(matches!(result, Err(FormatError::Invalid(_))), "{name}: {result:?}");
+        assert!(
+            matches!(result, Err(FormatError::Invalid(_))),
+            "{name}: {result:?}"
+        );
         assert!(sink.observations.is_empty(), "{name}");
     }
     // `simple.json` is `{}`: an empty object is no event, and saying so beats importing nothing.
@@ -119,10 +149,17 @@ fn documents_that_are_not_events_fail_or_reject_clearly() {
 
     // Lists of other MISP objects: each element is rejected. 84 default feeds (README), and 2
     // sharing groups (python3 -c 'import json; print(len(json.load(open(...))))').
-    for (name, elements) in [("feed-format/feed-metadata/defaults.json", 84), ("events/pymisp/sharing_groups.json", 2)] {
+    for (name, elements) in [
+        ("feed-format/feed-metadata/defaults.json", 84),
+        ("events/pymisp/sharing_groups.json", 2),
+    ] {
         let (result, sink) = parse(&misp.join(name));
         let stats = result.unwrap_or_else(|err| panic!("{name}: {err}"));
-        assert_eq!((stats.rejected_documents, sink.rejections.len()), (elements, elements as usize), "{name}");
+        assert_eq!(
+            (stats.rejected_documents, sink.rejections.len()),
+            (elements, elements as usize),
+            "{name}"
+        );
     }
 
     // A bare sighting `{"timestamp", "type": "bar", "value": "1"}` reads as one attribute of an
@@ -132,7 +169,10 @@ fn documents_that_are_not_events_fail_or_reject_clearly() {
     assert!(sink.observations.is_empty());
     let (result, sink) = parse(&misp.join("events/intelmq/misp_attribute.json"));
     assert_eq!(result.unwrap().indicator_attributes, 1);
-    assert_eq!(sink.observations[0].indicator.value(), "http://fake.example.com/malware/is/here");
+    assert_eq!(
+        sink.observations[0].indicator.value(),
+        "http://fake.example.com/malware/is/here"
+    );
 }
 
 #[test]
@@ -143,7 +183,15 @@ fn regin_event_gives_its_27_md5_hashes() {
     let stats = result.unwrap();
     // python3: types are md5 27, filename 6, regkey 3, link 1, text 1 (38 attributes; the
     // event's attribute_count says 39 because one deleted attribute was not exported).
-    assert_eq!((stats.attributes, stats.indicator_attributes, stats.skipped, stats.rejected), (38, 27, 11, 0));
+    assert_eq!(
+        (
+            stats.attributes,
+            stats.indicator_attributes,
+            stats.skipped,
+            stats.rejected
+        ),
+        (38, 27, 11, 0)
+    );
 
     let document: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let expected: BTreeSet<String> = attributes_of(&document["Event"])
@@ -165,12 +213,19 @@ fn regin_event_gives_its_27_md5_hashes() {
         assert!(observation.techniques.is_empty() && observation.threats.is_empty());
         assert_eq!(observation.confidence, Some(80));
         assert!(observation.labels.contains(&"Type:OSINT".to_owned()));
-        assert!(observation.labels.contains(&"misp:threat-level=high".to_owned()));
+        assert!(
+            observation
+                .labels
+                .contains(&"misp:threat-level=high".to_owned())
+        );
         assert!(observation.first_seen.is_some());
     }
     assert_eq!(sink.objects.len(), 1);
     assert_eq!(sink.objects[0].id, "54884656-2da8-4625-bf07-43ef950d210b");
-    assert_eq!(sink.objects[0].name.as_deref(), Some("OSINT - F-Secure W32/Regin, Stage #1"));
+    assert_eq!(
+        sink.objects[0].name.as_deref(),
+        Some("OSINT - F-Secure W32/Regin, Stage #1")
+    );
 }
 
 #[test]
@@ -180,8 +235,20 @@ fn sednit_event_tags_give_tlp_and_fourteen_threats() {
     let stats = result.unwrap();
     // python3: domain 19, sha1 37, ip-dst 12 of 122 attributes.
     assert_eq!((stats.attributes, stats.indicator_attributes), (122, 68));
-    let kinds: BTreeSet<IndicatorKind> = sink.observations.iter().map(|o| o.indicator.kind()).collect();
-    assert_eq!(kinds, [IndicatorKind::Ipv4, IndicatorKind::Domain, IndicatorKind::Sha1].into());
+    let kinds: BTreeSet<IndicatorKind> = sink
+        .observations
+        .iter()
+        .map(|o| o.indicator.kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            IndicatorKind::Ipv4,
+            IndicatorKind::Domain,
+            IndicatorKind::Sha1
+        ]
+        .into()
+    );
     let first = &sink.observations[0];
     assert_eq!(first.tlp, Some(Tlp::Clear), "tlp:white");
     // Event tags: threat-actor Sofacy; exploit-kit Sednit EK, DealersChoice; tool GAMEFISH,
@@ -189,8 +256,16 @@ fn sednit_event_tags_give_tlp_and_fourteen_threats() {
     // XAgentOSX, CHOPSTICK, Downdelph. The Galaxy blocks repeat them and add none.
     let threats: BTreeSet<&str> = first.threats.iter().map(String::as_str).collect();
     assert_eq!(threats.len(), 14, "{threats:?}");
-    assert!(threats.contains("Sofacy") && threats.contains("Sednit EK") && threats.contains("Downdelph"));
-    assert!(first.labels.contains(&"workflow:state=\"incomplete\"".to_owned()));
+    assert!(
+        threats.contains("Sofacy")
+            && threats.contains("Sednit EK")
+            && threats.contains("Downdelph")
+    );
+    assert!(
+        first
+            .labels
+            .contains(&"workflow:state=\"incomplete\"".to_owned())
+    );
 }
 
 #[test]
@@ -206,12 +281,27 @@ fn galaxy_event_gives_techniques_from_attribute_galaxies() {
         .find(|o| o.indicator.value() == "d63ff86f05b6f2fb86abf0dcd16cd2008fa3c158")
         .unwrap();
     let techniques: Vec<&str> = sha1.techniques.iter().map(|t| t.as_str()).collect();
-    assert_eq!(techniques, ["T1098"], "attribute galaxy mitre-enterprise-attack-attack-pattern");
-    let md5 = sink.observations.iter().find(|o| o.indicator.kind() == IndicatorKind::Md5).unwrap();
-    assert!(md5.techniques.is_empty(), "a course-of-action T id is a mitigation, not a technique");
+    assert_eq!(
+        techniques,
+        ["T1098"],
+        "attribute galaxy mitre-enterprise-attack-attack-pattern"
+    );
+    let md5 = sink
+        .observations
+        .iter()
+        .find(|o| o.indicator.kind() == IndicatorKind::Md5)
+        .unwrap();
+    assert!(
+        md5.techniques.is_empty(),
+        "a course-of-action T id is a mitigation, not a technique"
+    );
     // Event-level intrusion sets and malware, ATT&CK ids dropped from the names.
     for threat in ["APT1", "APT12", "ANDROIDOS_ANSERVER.A", "BACKSPACE"] {
-        assert!(md5.threats.iter().any(|t| t == threat), "{threat} in {:?}", md5.threats);
+        assert!(
+            md5.threats.iter().any(|t| t == threat),
+            "{threat} in {:?}",
+            md5.threats
+        );
     }
     assert_eq!(md5.tlp, Some(Tlp::Clear));
 }
@@ -221,20 +311,35 @@ fn intelmq_event_url_is_not_for_ids() {
     let Some(misp) = corpus() else { return };
     let (result, sink) = parse(&misp.join("events/intelmq/misp_event.json"));
     let stats = result.unwrap();
-    assert_eq!((stats.indicator_attributes, stats.skipped), (1, 1), "url and text");
+    assert_eq!(
+        (stats.indicator_attributes, stats.skipped),
+        (1, 1),
+        "url and text"
+    );
     let url = &sink.observations[0];
     assert_eq!(url.reference, "575c8598-f1f0-4c16-a94a-0612c0a83866");
     assert_eq!(url.confidence, Some(NOT_FOR_IDS_CONFIDENCE));
     assert!(url.labels.contains(&NOT_FOR_IDS_LABEL.to_owned()));
-    assert!(url.labels.contains(&"ecsirt:malicious-code=\"ransomware\"".to_owned()));
+    assert!(
+        url.labels
+            .contains(&"ecsirt:malicious-code=\"ransomware\"".to_owned())
+    );
 }
 
 #[test]
 fn feed_event_is_one_link_and_its_tlp() {
     let Some(misp) = corpus() else { return };
-    let (result, sink) = parse(&misp.join("feed-format/misp-feed/56bf399d-c46c-4fdb-a9cf-d9bb02de0b81.json"));
+    let (result, sink) =
+        parse(&misp.join("feed-format/misp-feed/56bf399d-c46c-4fdb-a9cf-d9bb02de0b81.json"));
     let stats = result.unwrap();
-    assert_eq!((stats.attributes, stats.skipped, stats.observations), (1, 1, 0), "a link is not an indicator");
+    assert_eq!(
+        (stats.attributes, stats.skipped, stats.observations),
+        (1, 1, 0),
+        "a link is not an indicator"
+    );
     assert_eq!(sink.objects[0].tlp, Some(Tlp::Clear));
-    assert_eq!(sink.objects[0].modified, Some(rampart_model::Timestamp::from_second(1455373240).unwrap()));
+    assert_eq!(
+        sink.objects[0].modified,
+        Some(rampart_model::Timestamp::from_second(1455373240).unwrap())
+    );
 }

@@ -41,7 +41,12 @@ impl Default for MispExporter {
 impl MispExporter {
     /// An export titled `info` (the MISP event's title, which also fixes its uuid), dated `now`.
     pub fn new(info: impl Into<String>, now: Timestamp) -> MispExporter {
-        MispExporter { info: info.into(), now, attributes: 0, strictest: Tlp::Clear }
+        MispExporter {
+            info: info.into(),
+            now,
+            attributes: 0,
+            strictest: Tlp::Clear,
+        }
     }
 
     /// The uuid of the event exported under `info`.
@@ -55,25 +60,46 @@ impl MispExporter {
         let mut directions = stored.sources.iter().filter_map(|s| s.direction).peekable();
         let source_only = directions.peek().is_some() && directions.all(|d| d == Direction::Source);
         let (misp_type, category) = export_type(indicator.kind(), source_only);
-        let last_seen = stored.sources.iter().map(|s| s.last_seen).max().unwrap_or(stored.first_seen);
+        let last_seen = stored
+            .sources
+            .iter()
+            .map(|s| s.last_seen)
+            .max()
+            .unwrap_or(stored.first_seen);
 
         let mut tags = vec![format!("tlp:{}", stored.tlp().short())];
-        let mut techniques: Vec<&str> = stored.sources.iter().flat_map(|s| &s.techniques).map(|t| t.as_str()).collect();
+        let mut techniques: Vec<&str> = stored
+            .sources
+            .iter()
+            .flat_map(|s| &s.techniques)
+            .map(|t| t.as_str())
+            .collect();
         techniques.sort_unstable();
         techniques.dedup();
-        tags.extend(techniques.iter().map(|id| format!("misp-galaxy:mitre-attack-pattern=\"{id}\"")));
+        tags.extend(
+            techniques
+                .iter()
+                .map(|id| format!("misp-galaxy:mitre-attack-pattern=\"{id}\"")),
+        );
         let mut labels: Vec<&str> = stored
             .sources
             .iter()
             .flat_map(|s| &s.labels)
             .map(String::as_str)
-            .filter(|label| *label != NOT_FOR_IDS_LABEL && !label.to_ascii_lowercase().starts_with("tlp:"))
+            .filter(|label| {
+                *label != NOT_FOR_IDS_LABEL && !label.to_ascii_lowercase().starts_with("tlp:")
+            })
             .collect();
         labels.sort_unstable();
         labels.dedup();
         tags.extend(labels.into_iter().take(MAX_LABEL_TAGS).map(str::to_owned));
 
-        let mut threats: Vec<&str> = stored.sources.iter().flat_map(|s| &s.threats).map(String::as_str).collect();
+        let mut threats: Vec<&str> = stored
+            .sources
+            .iter()
+            .flat_map(|s| &s.threats)
+            .map(String::as_str)
+            .collect();
         threats.sort_unstable();
         threats.dedup();
         let mut comment = format!("rampart score {}", item.score);
@@ -174,7 +200,11 @@ mod tests {
             last_seen: seen,
             confidence: 70,
             tlp,
-            labels: vec!["phishing".into(), "quote\"and\\slash".into(), NOT_FOR_IDS_LABEL.into()],
+            labels: vec![
+                "phishing".into(),
+                "quote\"and\\slash".into(),
+                NOT_FOR_IDS_LABEL.into(),
+            ],
             techniques: vec!["T1566.002".parse::<AttackId>().unwrap()],
             threats: vec!["Emotet".into()],
             reference: "x".into(),
@@ -199,21 +229,51 @@ mod tests {
 
     fn all_kinds() -> Vec<ExportItem> {
         vec![
-            item(IndicatorKind::Ipv4, "203.0.113.5", Tlp::Green, Some(Direction::Source)),
+            item(
+                IndicatorKind::Ipv4,
+                "203.0.113.5",
+                Tlp::Green,
+                Some(Direction::Source),
+            ),
             item(IndicatorKind::Ipv6, "2001:db8::5", Tlp::Clear, None),
-            item(IndicatorKind::Cidr, "198.51.100.0/24", Tlp::Clear, Some(Direction::Destination)),
+            item(
+                IndicatorKind::Cidr,
+                "198.51.100.0/24",
+                Tlp::Clear,
+                Some(Direction::Destination),
+            ),
             item(IndicatorKind::Domain, "evil.example", Tlp::Amber, None),
-            item(IndicatorKind::Url, "http://evil.example/a?b=\"c\"", Tlp::Clear, None),
+            item(
+                IndicatorKind::Url,
+                "http://evil.example/a?b=\"c\"",
+                Tlp::Clear,
+                None,
+            ),
             item(IndicatorKind::Email, "boss@evil.example", Tlp::Clear, None),
-            item(IndicatorKind::Md5, "d41d8cd98f00b204e9800998ecf8427e", Tlp::Clear, None),
-            item(IndicatorKind::Sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", Tlp::Clear, None),
+            item(
+                IndicatorKind::Md5,
+                "d41d8cd98f00b204e9800998ecf8427e",
+                Tlp::Clear,
+                None,
+            ),
+            item(
+                IndicatorKind::Sha1,
+                "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+                Tlp::Clear,
+                None,
+            ),
             item(
                 IndicatorKind::Sha256,
                 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                 Tlp::Clear,
                 None,
             ),
-            item(IndicatorKind::Sha512, &"cf83e1357eefb8bd".repeat(8), Tlp::Clear, None),
+            item(
+                IndicatorKind::Sha512,
+                &"cf83e1357eefb8bd".repeat(8),
+                Tlp::Clear,
+                None,
+            ),
         ]
     }
 
@@ -235,23 +295,50 @@ mod tests {
         let event = &document["Event"];
         assert_eq!(event["info"], "Weekly \"export\"\n</script>");
         assert_eq!(event["date"], "2024-06-01");
-        assert_eq!(event["uuid"], MispExporter::event_uuid("Weekly \"export\"\n</script>").to_string());
+        assert_eq!(
+            event["uuid"],
+            MispExporter::event_uuid("Weekly \"export\"\n</script>").to_string()
+        );
         assert_eq!(event["Tag"][0]["name"], "tlp:amber");
         assert_eq!(event["attribute_count"], "10");
         let attributes = event["Attribute"].as_array().unwrap();
-        let types: Vec<&str> = attributes.iter().map(|a| a["type"].as_str().unwrap()).collect();
+        let types: Vec<&str> = attributes
+            .iter()
+            .map(|a| a["type"].as_str().unwrap())
+            .collect();
         assert_eq!(
             types,
-            ["ip-src", "ip-dst", "ip-dst", "domain", "url", "email-src", "md5", "sha1", "sha256", "sha512"]
+            [
+                "ip-src",
+                "ip-dst",
+                "ip-dst",
+                "domain",
+                "url",
+                "email-src",
+                "md5",
+                "sha1",
+                "sha256",
+                "sha512"
+            ]
         );
         let first = &attributes[0];
         assert_eq!(first["to_ids"], true);
         assert_eq!(first["category"], "Network activity");
         assert_eq!(first["comment"], "rampart score 77; threats: Emotet");
-        let tags: Vec<&str> = first["Tag"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let tags: Vec<&str> = first["Tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         assert_eq!(
             tags,
-            ["tlp:green", "misp-galaxy:mitre-attack-pattern=\"T1566.002\"", "phishing", "quote\"and\\slash"]
+            [
+                "tlp:green",
+                "misp-galaxy:mitre-attack-pattern=\"T1566.002\"",
+                "phishing",
+                "quote\"and\\slash"
+            ]
         );
     }
 
@@ -269,7 +356,12 @@ mod tests {
         let document: Value = serde_json::from_slice(&export(&[suppressed], "x")).unwrap();
         let attribute = &document["Event"]["Attribute"][0];
         assert_eq!(attribute["to_ids"], false);
-        assert!(attribute["comment"].as_str().unwrap().ends_with("suppressed: warninglist: cdn"));
+        assert!(
+            attribute["comment"]
+                .as_str()
+                .unwrap()
+                .ends_with("suppressed: warninglist: cdn")
+        );
     }
 
     #[test]
@@ -281,20 +373,42 @@ mod tests {
         assert!(sink.rejections.is_empty(), "{:?}", sink.rejections);
         let exported: BTreeSet<(IndicatorKind, String)> = items
             .iter()
-            .map(|item| (item.indicator.indicator.kind(), item.indicator.indicator.value().to_owned()))
+            .map(|item| {
+                (
+                    item.indicator.indicator.kind(),
+                    item.indicator.indicator.value().to_owned(),
+                )
+            })
             .collect();
-        let imported: BTreeSet<(IndicatorKind, String)> =
-            sink.observations.iter().map(|o| (o.indicator.kind(), o.indicator.value().to_owned())).collect();
+        let imported: BTreeSet<(IndicatorKind, String)> = sink
+            .observations
+            .iter()
+            .map(|o| (o.indicator.kind(), o.indicator.value().to_owned()))
+            .collect();
         assert_eq!(imported, exported);
 
-        let domain = sink.observations.iter().find(|o| o.indicator.kind() == IndicatorKind::Domain).unwrap();
+        let domain = sink
+            .observations
+            .iter()
+            .find(|o| o.indicator.kind() == IndicatorKind::Domain)
+            .unwrap();
         assert_eq!(domain.tlp, Some(Tlp::Amber));
         assert_eq!(domain.techniques[0].as_str(), "T1566.002");
         assert!(domain.labels.contains(&"phishing".to_owned()));
-        assert_eq!(domain.last_seen, Some("2024-05-01T12:00:00Z".parse().unwrap()));
-        let source_ip = sink.observations.iter().find(|o| o.indicator.kind() == IndicatorKind::Ipv4).unwrap();
+        assert_eq!(
+            domain.last_seen,
+            Some("2024-05-01T12:00:00Z".parse().unwrap())
+        );
+        let source_ip = sink
+            .observations
+            .iter()
+            .find(|o| o.indicator.kind() == IndicatorKind::Ipv4)
+            .unwrap();
         assert_eq!(source_ip.direction, Some(Direction::Source));
-        assert_eq!(sink.objects[0].id, MispExporter::event_uuid("round trip").to_string());
+        assert_eq!(
+            sink.objects[0].id,
+            MispExporter::event_uuid("round trip").to_string()
+        );
     }
 
     #[test]

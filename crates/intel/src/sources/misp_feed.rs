@@ -44,7 +44,10 @@ struct Listed {
 
 impl MispFeedTransport {
     pub fn new(base: impl Into<String>) -> MispFeedTransport {
-        MispFeedTransport { base: base.into(), headers: Vec::new() }
+        MispFeedTransport {
+            base: base.into(),
+            headers: Vec::new(),
+        }
     }
 
     fn is_http(&self) -> bool {
@@ -72,26 +75,34 @@ impl MispFeedTransport {
     async fn manifest(&self, ctx: &mut PullContext<'_>) -> Result<Option<Vec<u8>>, PullError> {
         if !self.is_http() {
             let path = self.path("manifest.json");
-            let bytes = tokio::fs::read(&path)
-                .await
-                .map_err(|err| PullError::Other(format!("{}: cannot read: {err}", path.display())))?;
+            let bytes = tokio::fs::read(&path).await.map_err(|err| {
+                PullError::Other(format!("{}: cannot read: {err}", path.display()))
+            })?;
             return Ok(Some(bytes));
         }
         let url = self.url("manifest.json");
         let mut request = self.request(ctx, &url);
-        if let Some(etag) = ctx.store.cursor(ctx.source, MANIFEST_ETAG).await.map_err(ImportError::from)? {
+        if let Some(etag) = ctx
+            .store
+            .cursor(ctx.source, MANIFEST_ETAG)
+            .await
+            .map_err(ImportError::from)?
+        {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|err| PullError::Http { url: url.clone(), reason: err.to_string() })?;
+        let response = request.send().await.map_err(|err| PullError::Http {
+            url: url.clone(),
+            reason: err.to_string(),
+        })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(None);
         }
         if !status.is_success() {
-            return Err(PullError::Http { url, reason: format!("server answered {status}") });
+            return Err(PullError::Http {
+                url,
+                reason: format!("server answered {status}"),
+            });
         }
         let etag = response
             .headers()
@@ -108,7 +119,12 @@ impl MispFeedTransport {
     /// Fetches one event document and parses it into the session. `false` when the feed lists
     /// an event it does not have (a stale manifest entry): that one is skipped, with a warning,
     /// so it cannot block the rest of the feed, and its cursor does not move.
-    async fn import_event(&self, format: Arc<dyn Format>, ctx: &mut PullContext<'_>, uuid: Uuid) -> Result<bool, PullError> {
+    async fn import_event(
+        &self,
+        format: Arc<dyn Format>,
+        ctx: &mut PullContext<'_>,
+        uuid: Uuid,
+    ) -> Result<bool, PullError> {
         let file = format!("{uuid}.json");
         if !self.is_http() {
             let path = self.path(&file);
@@ -116,12 +132,18 @@ impl MispFeedTransport {
             let opened = match tokio::fs::File::open(&path).await {
                 Ok(opened) => opened,
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    tracing::warn!(event = origin.as_str(), "manifest lists an event file that does not exist");
+                    tracing::warn!(
+                        event = origin.as_str(),
+                        "manifest lists an event file that does not exist"
+                    );
                     return Ok(false);
                 }
                 Err(err) => return Err(PullError::Other(format!("{origin}: cannot open: {err}"))),
             };
-            let reader = Box::new(std::io::BufReader::with_capacity(1 << 20, opened.into_std().await));
+            let reader = Box::new(std::io::BufReader::with_capacity(
+                1 << 20,
+                opened.into_std().await,
+            ));
             ctx.session.parse_document(format, reader, &origin).await?;
             return Ok(true);
         }
@@ -130,34 +152,57 @@ impl MispFeedTransport {
             .request(ctx, &url)
             .send()
             .await
-            .map_err(|err| PullError::Http { url: url.clone(), reason: err.to_string() })?;
+            .map_err(|err| PullError::Http {
+                url: url.clone(),
+                reason: err.to_string(),
+            })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
-            tracing::warn!(event = url.as_str(), "manifest lists an event the server does not have");
+            tracing::warn!(
+                event = url.as_str(),
+                "manifest lists an event the server does not have"
+            );
             return Ok(false);
         }
         if !status.is_success() {
-            return Err(PullError::Http { url, reason: format!("server answered {status}") });
+            return Err(PullError::Http {
+                url,
+                reason: format!("server answered {status}"),
+            });
         }
         let body = read_body(response, &url, MAX_BODY).await?;
-        ctx.session.parse_document(format, body.into_reader(), &url).await?;
+        ctx.session
+            .parse_document(format, body.into_reader(), &url)
+            .await?;
         Ok(true)
     }
 }
 
 #[async_trait::async_trait]
 impl Transport for MispFeedTransport {
-    async fn pull(&self, format: Arc<dyn Format>, ctx: &mut PullContext<'_>) -> Result<PullStatus, PullError> {
+    async fn pull(
+        &self,
+        format: Arc<dyn Format>,
+        ctx: &mut PullContext<'_>,
+    ) -> Result<PullStatus, PullError> {
         let Some(manifest) = self.manifest(ctx).await? else {
             return Ok(PullStatus::NotModified);
         };
-        let origin = if self.is_http() { self.url("manifest.json") } else { self.path("manifest.json").display().to_string() };
+        let origin = if self.is_http() {
+            self.url("manifest.json")
+        } else {
+            self.path("manifest.json").display().to_string()
+        };
         let listed = read_manifest(&manifest, &origin)?;
         drop(manifest);
         let mut documents = 0;
         for event in listed {
             let key = format!("event/{}", event.uuid);
-            let imported = ctx.store.cursor(ctx.source, &key).await.map_err(ImportError::from)?;
+            let imported = ctx
+                .store
+                .cursor(ctx.source, &key)
+                .await
+                .map_err(ImportError::from)?;
             let imported = imported.and_then(|value| value.parse::<i64>().ok());
             let wanted = match (event.timestamp, imported) {
                 (_, None) => true,
@@ -171,24 +216,34 @@ impl Transport for MispFeedTransport {
                 continue;
             }
             documents += 1;
-            ctx.cursors.push((key, event.timestamp.unwrap_or(0).to_string()));
+            ctx.cursors
+                .push((key, event.timestamp.unwrap_or(0).to_string()));
         }
         if documents == 0 {
             return Ok(PullStatus::NotModified);
         }
-        Ok(PullStatus::Fetched { documents, full_list: false })
+        Ok(PullStatus::Fetched {
+            documents,
+            full_list: false,
+        })
     }
 }
 
 /// The events a manifest lists, oldest first (so an interrupted pull resumes in order).
 fn read_manifest(bytes: &[u8], origin: &str) -> Result<Vec<Listed>, PullError> {
     let manifest: Map<String, Value> = serde_json::from_slice(bytes).map_err(|err| {
-        PullError::Other(format!("{origin}: not a MISP feed manifest (a JSON object keyed by event uuid): {err}"))
+        PullError::Other(format!(
+            "{origin}: not a MISP feed manifest (a JSON object keyed by event uuid): {err}"
+        ))
     })?;
     let mut listed = Vec::with_capacity(manifest.len());
     for (key, entry) in &manifest {
         let Ok(uuid) = Uuid::parse_str(key) else {
-            tracing::warn!(manifest = origin, key = key.as_str(), "skipping manifest entry whose key is not a uuid");
+            tracing::warn!(
+                manifest = origin,
+                key = key.as_str(),
+                "skipping manifest entry whose key is not a uuid"
+            );
             continue;
         };
         let timestamp = match entry.get("timestamp") {
@@ -215,14 +270,22 @@ mod tests {
             "57c4445b-c548-4654-af0b-4be3950d210f": {"info": "no timestamp"}
         }"#;
         let listed = read_manifest(manifest, "test").unwrap();
-        let found: Vec<(String, Option<i64>)> =
-            listed.iter().map(|event| (event.uuid.to_string(), event.timestamp)).collect();
+        let found: Vec<(String, Option<i64>)> = listed
+            .iter()
+            .map(|event| (event.uuid.to_string(), event.timestamp))
+            .collect();
         assert_eq!(
             found,
             [
                 ("57c4445b-c548-4654-af0b-4be3950d210f".to_owned(), None),
-                ("5a3c2fcd-8328-42bb-a95e-4f4402de0b81".to_owned(), Some(1455000000)),
-                ("56bf399d-c46c-4fdb-a9cf-d9bb02de0b81".to_owned(), Some(1455373240)),
+                (
+                    "5a3c2fcd-8328-42bb-a95e-4f4402de0b81".to_owned(),
+                    Some(1455000000)
+                ),
+                (
+                    "56bf399d-c46c-4fdb-a9cf-d9bb02de0b81".to_owned(),
+                    Some(1455373240)
+                ),
             ]
         );
         assert!(read_manifest(b"[1, 2]", "test").is_err());

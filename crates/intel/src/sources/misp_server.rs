@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 
-use super::http::MAX_BODY;
 use super::bytes_like::Bytes;
+use super::http::MAX_BODY;
 use super::{PullContext, PullError, PullStatus, Transport, read_body};
 use crate::formats::Format;
 use crate::import::ImportError;
@@ -52,7 +52,13 @@ pub struct MispServerTransport {
 
 impl MispServerTransport {
     pub fn new(base: impl Into<String>, authkey: impl Into<String>) -> MispServerTransport {
-        MispServerTransport { base: base.into(), authkey: authkey.into(), published: None, to_ids: None, page_size: 1000 }
+        MispServerTransport {
+            base: base.into(),
+            authkey: authkey.into(),
+            published: None,
+            to_ids: None,
+            page_size: 1000,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -83,15 +89,28 @@ impl MispServerTransport {
 
 #[async_trait::async_trait]
 impl Transport for MispServerTransport {
-    async fn pull(&self, format: Arc<dyn Format>, ctx: &mut PullContext<'_>) -> Result<PullStatus, PullError> {
+    async fn pull(
+        &self,
+        format: Arc<dyn Format>,
+        ctx: &mut PullContext<'_>,
+    ) -> Result<PullStatus, PullError> {
         if self.page_size == 0 {
-            return Err(PullError::Other("misp server: page_size must be at least 1".into()));
+            return Err(PullError::Other(
+                "misp server: page_size must be at least 1".into(),
+            ));
         }
         let url = self.url("attributes/restSearch");
-        let cursor = ctx.store.cursor(ctx.source, TIMESTAMP_CURSOR).await.map_err(ImportError::from)?;
+        let cursor = ctx
+            .store
+            .cursor(ctx.source, TIMESTAMP_CURSOR)
+            .await
+            .map_err(ImportError::from)?;
         let cursor = match cursor {
             Some(text) => Some(text.parse::<i64>().map_err(|_| {
-                PullError::Other(format!("cursor {TIMESTAMP_CURSOR} of {} is not a number: {text:?}", ctx.source))
+                PullError::Other(format!(
+                    "cursor {TIMESTAMP_CURSOR} of {} is not a number: {text:?}",
+                    ctx.source
+                ))
             })?),
             None => None,
         };
@@ -108,19 +127,28 @@ impl Transport for MispServerTransport {
                 .json(&self.search_body(since, page))
                 .send()
                 .await
-                .map_err(|err| PullError::Http { url: url.clone(), reason: err.to_string() })?;
+                .map_err(|err| PullError::Http {
+                    url: url.clone(),
+                    reason: err.to_string(),
+                })?;
             check_status(&response, &url)?;
             server_now = response
                 .headers()
                 .get(reqwest::header::DATE)
                 .and_then(|value| value.to_str().ok())
-                .and_then(|text| jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(text).ok())
+                .and_then(|text| {
+                    jiff::fmt::rfc2822::DateTimeParser::new()
+                        .parse_timestamp(text)
+                        .ok()
+                })
                 .or(server_now);
             let body = read_body(response, &url, MAX_BODY).await?;
             let origin = format!("{url} page {page}");
             let (body, scan) = scan_page(body, &origin).await?;
             if scan.attributes > 0 {
-                ctx.session.parse_document(format.clone(), body.into_reader(), &origin).await?;
+                ctx.session
+                    .parse_document(format.clone(), body.into_reader(), &origin)
+                    .await?;
                 documents += 1;
             }
             newest = newest.max(scan.newest);
@@ -128,7 +156,10 @@ impl Transport for MispServerTransport {
                 break;
             }
             if page == MAX_PAGES {
-                return Err(PullError::Http { url, reason: format!("still full pages after {MAX_PAGES} pages") });
+                return Err(PullError::Http {
+                    url,
+                    reason: format!("still full pages after {MAX_PAGES} pages"),
+                });
             }
         }
         if let Some(newest) = newest
@@ -137,13 +168,17 @@ impl Transport for MispServerTransport {
             let unfinished = server_now.is_none_or(|now| now.as_second() <= newest);
             let settled = if unfinished { newest - 1 } else { newest };
             if cursor.is_none_or(|cursor| settled > cursor) {
-                ctx.cursors.push((TIMESTAMP_CURSOR.into(), settled.to_string()));
+                ctx.cursors
+                    .push((TIMESTAMP_CURSOR.into(), settled.to_string()));
             }
         }
         if documents == 0 {
             return Ok(PullStatus::NotModified);
         }
-        Ok(PullStatus::Fetched { documents, full_list: false })
+        Ok(PullStatus::Fetched {
+            documents,
+            full_list: false,
+        })
     }
 }
 
@@ -166,15 +201,26 @@ pub async fn push_sightings(
         .json(&json!({"values": values, "source": "rampart", "type": "0"}))
         .send()
         .await
-        .map_err(|err| PullError::Http { url: url.clone(), reason: err.to_string() })?;
+        .map_err(|err| PullError::Http {
+            url: url.clone(),
+            reason: err.to_string(),
+        })?;
     check_status(&response, &url)?;
     let body = read_body(response, &url, 1024 * 1024).await?;
     // MISP answers some refusals with 200 and `{"saved": false, "errors": …}`.
     if let Ok(answer) = serde_json::from_slice::<Value>(&body.0)
-        && (answer.get("saved") == Some(&Value::Bool(false)) || answer.get("errors").is_some_and(|e| !e.is_null()))
+        && (answer.get("saved") == Some(&Value::Bool(false))
+            || answer.get("errors").is_some_and(|e| !e.is_null()))
     {
-        let said = answer.get("errors").or_else(|| answer.get("message")).cloned().unwrap_or(Value::Null);
-        return Err(PullError::Http { url, reason: format!("sightings not saved: {}", excerpt(&said.to_string())) });
+        let said = answer
+            .get("errors")
+            .or_else(|| answer.get("message"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        return Err(PullError::Http {
+            url,
+            reason: format!("sightings not saved: {}", excerpt(&said.to_string())),
+        });
     }
     Ok(())
 }
@@ -190,7 +236,10 @@ fn check_status(response: &reqwest::Response, url: &str) -> Result<(), PullError
         }
         _ => format!("server answered {status}"),
     };
-    Err(PullError::Http { url: url.to_owned(), reason })
+    Err(PullError::Http {
+        url: url.to_owned(),
+        reason,
+    })
 }
 
 fn excerpt(text: &str) -> String {
@@ -213,7 +262,8 @@ async fn scan_page(body: Bytes, origin: &str) -> Result<(Bytes, PageScan), PullE
     })
     .await
     .map_err(|err| PullError::Other(format!("{origin}: scan failed: {err}")))?;
-    let page = scanned.map_err(|err| PullError::Other(format!("{origin}: not a restSearch response: {err}")))?;
+    let page = scanned
+        .map_err(|err| PullError::Other(format!("{origin}: not a restSearch response: {err}")))?;
     Ok((body, page.response.unwrap_or_default()))
 }
 
@@ -289,8 +339,17 @@ mod tests {
         let scan = |bytes: &[u8]| scan_page(Bytes(bytes.to_vec()), "test");
         let (returned, counted) = scan(body).await.unwrap();
         assert_eq!(returned.0, body.to_vec());
-        assert_eq!(counted, PageScan { attributes: 3, newest: Some(1700000009) });
-        assert_eq!(scan(br#"{"response": []}"#).await.unwrap().1, PageScan::default());
+        assert_eq!(
+            counted,
+            PageScan {
+                attributes: 3,
+                newest: Some(1700000009)
+            }
+        );
+        assert_eq!(
+            scan(br#"{"response": []}"#).await.unwrap().1,
+            PageScan::default()
+        );
         assert!(scan(b"<html>").await.is_err());
     }
 
@@ -307,6 +366,9 @@ mod tests {
                    "includeContext": true, "deleted": [0, 1], "timestamp": 1700000001,
                    "published": true, "to_ids": true})
         );
-        assert_eq!(transport.url("attributes/restSearch"), "https://misp.example/attributes/restSearch");
+        assert_eq!(
+            transport.url("attributes/restSearch"),
+            "https://misp.example/attributes/restSearch"
+        );
     }
 }

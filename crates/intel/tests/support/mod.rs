@@ -73,12 +73,18 @@ impl Store for MemoryStore {
     async fn set_cursor(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
         unused()
     }
-    async fn import(&self, _: &SourceInfo, mut batches: mpsc::Receiver<ImportBatch>) -> Result<ImportSummary, StoreError> {
+    async fn import(
+        &self,
+        _: &SourceInfo,
+        mut batches: mpsc::Receiver<ImportBatch>,
+    ) -> Result<ImportSummary, StoreError> {
         let mut imported = Imported::default();
         while let Some(batch) = batches.recv().await {
             match batch {
                 ImportBatch::Observations(staged) => {
-                    imported.observations.extend(staged.into_iter().map(|s| s.observation));
+                    imported
+                        .observations
+                        .extend(staged.into_iter().map(|s| s.observation));
                 }
                 ImportBatch::Objects(objects) => imported.objects.extend(objects),
                 ImportBatch::Rejected(_) => {}
@@ -119,7 +125,12 @@ impl Store for MemoryStore {
     async fn context_object(&self, _: &str) -> Result<Option<ContextObject>, StoreError> {
         unused()
     }
-    async fn context_objects(&self, _: &str, _: Option<&str>, _: u32) -> Result<Vec<ContextObject>, StoreError> {
+    async fn context_objects(
+        &self,
+        _: &str,
+        _: Option<&str>,
+        _: u32,
+    ) -> Result<Vec<ContextObject>, StoreError> {
         unused()
     }
     async fn relationships_of(&self, _: &str) -> Result<Vec<ContextObject>, StoreError> {
@@ -159,12 +170,23 @@ pub async fn pull(
     let source = SourceInfo::adhoc(SOURCE, "misp");
     let mut session = ImportSession::begin(store.clone(), source, None);
     let format: Arc<dyn Format> = Arc::from(formats::by_name("misp", &Default::default()).unwrap());
-    let mut ctx = PullContext { store: store.as_ref(), source: SOURCE, session: &mut session, http, cursors: Vec::new() };
+    let mut ctx = PullContext {
+        store: store.as_ref(),
+        source: SOURCE,
+        session: &mut session,
+        http,
+        cursors: Vec::new(),
+    };
     let result = transport.pull(format, &mut ctx).await;
     let cursors = std::mem::take(&mut ctx.cursors);
     match result {
         Ok(status @ PullStatus::Fetched { .. }) => {
-            session.commit(Commit { full_list: false, cursors }).await?;
+            session
+                .commit(Commit {
+                    full_list: false,
+                    cursors,
+                })
+                .await?;
             Ok((status, store.imports().pop()))
         }
         Ok(status) => {

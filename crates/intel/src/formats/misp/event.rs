@@ -55,10 +55,20 @@ impl Walker<'_> {
             None => format!("event #{}", self.stats.events),
         };
         let layer = Layer::of(&map);
-        let confidence = layer.certainty.or_else(|| analysis_confidence(map.get("analysis")));
-        let extra_labels: Vec<String> = threat_level_label(map.get("threat_level_id")).into_iter().collect();
+        let confidence = layer
+            .certainty
+            .or_else(|| analysis_confidence(map.get("analysis")));
+        let extra_labels: Vec<String> = threat_level_label(map.get("threat_level_id"))
+            .into_iter()
+            .collect();
         let default_time = map.get("date").and_then(date_time);
-        let scope = Scope { event_reference: &event_reference, layer, confidence, extra_labels: &extra_labels, default_time };
+        let scope = Scope {
+            event_reference: &event_reference,
+            layer,
+            confidence,
+            extra_labels: &extra_labels,
+            default_time,
+        };
 
         let mut index = 0usize;
         if let Some(Value::Array(attributes)) = map.get("Attribute") {
@@ -69,7 +79,9 @@ impl Walker<'_> {
         }
         if let Some(Value::Array(objects)) = map.get("Object") {
             for object in objects {
-                let Some(Value::Array(attributes)) = object.get("Attribute") else { continue };
+                let Some(Value::Array(attributes)) = object.get("Attribute") else {
+                    continue;
+                };
                 let object_map = object.as_object();
                 let object_layer = object_map.map(Layer::of).unwrap_or_default();
                 let object_scope = Scope {
@@ -77,7 +89,10 @@ impl Walker<'_> {
                     confidence: object_layer.certainty.or(scope.confidence),
                     layer: scope.layer.merged(&object_layer),
                     extra_labels: scope.extra_labels,
-                    default_time: object.get("first_seen").and_then(any_time).or(scope.default_time),
+                    default_time: object
+                        .get("first_seen")
+                        .and_then(any_time)
+                        .or(scope.default_time),
                 };
                 for attribute in attributes {
                     index += 1;
@@ -126,9 +141,10 @@ impl Walker<'_> {
     fn attribute(&mut self, attribute: &Value, scope: &Scope<'_>, index: usize) {
         self.stats.attributes += 1;
         let map = attribute.as_object();
-        let reference = map
-            .and_then(|m| text(m, "uuid"))
-            .map_or_else(|| format!("{} attribute {index}", scope.event_reference), str::to_owned);
+        let reference = map.and_then(|m| text(m, "uuid")).map_or_else(
+            || format!("{} attribute {index}", scope.event_reference),
+            str::to_owned,
+        );
         let Some(map) = map else {
             self.reject(reference, "attribute is not a JSON object".into());
             return;
@@ -143,7 +159,10 @@ impl Walker<'_> {
             return;
         }
         let Some(value) = text(map, "value") else {
-            self.reject(reference, format!("{misp_type} attribute has no string value"));
+            self.reject(
+                reference,
+                format!("{misp_type} attribute has no string value"),
+            );
             return;
         };
         let parts = match read_value(value_mapping, value) {
@@ -168,10 +187,14 @@ impl Walker<'_> {
             labels.push(label.to_owned());
         }
         if !flag(map.get("to_ids"), true) {
-            confidence = Some(confidence.map_or(NOT_FOR_IDS_CONFIDENCE, |c| c.min(NOT_FOR_IDS_CONFIDENCE)));
+            confidence =
+                Some(confidence.map_or(NOT_FOR_IDS_CONFIDENCE, |c| c.min(NOT_FOR_IDS_CONFIDENCE)));
             labels.push(NOT_FOR_IDS_LABEL.to_owned());
         }
-        let own_time = map.get("timestamp").and_then(epoch_seconds).or(scope.default_time);
+        let own_time = map
+            .get("timestamp")
+            .and_then(epoch_seconds)
+            .or(scope.default_time);
         let first_seen = map.get("first_seen").and_then(any_time).or(own_time);
         let last_seen = map.get("last_seen").and_then(any_time).or(own_time);
         let revoked = flag(map.get("deleted"), false);
@@ -209,7 +232,10 @@ struct Parts {
 /// Splits and canonicalises a value; any bad part rejects the whole attribute, so an
 /// attribute is counted exactly once (imported, skipped or rejected).
 fn read_value(value_mapping: Mapping, value: &str) -> Result<Parts, String> {
-    let mut parts = Parts { indicators: Vec::new(), port: None };
+    let mut parts = Parts {
+        indicators: Vec::new(),
+        port: None,
+    };
     match value_mapping {
         Mapping::Skip => {}
         Mapping::Whole(part) => read_part(part, value, &mut parts)?,
@@ -221,7 +247,10 @@ fn read_value(value_mapping: Mapping, value: &str) -> Result<Parts, String> {
             // A `malware-sample` or `filename|…` not yet saved by MISP holds only the file name
             // (MISP appends the hash on upload), or only a hash: take the hash if it is one.
             None if left == Part::Ignored => {
-                let mut hash_only = Parts { indicators: Vec::new(), port: None };
+                let mut hash_only = Parts {
+                    indicators: Vec::new(),
+                    port: None,
+                };
                 if read_part(right, value, &mut hash_only).is_ok() {
                     parts = hash_only;
                 }
@@ -237,7 +266,9 @@ fn read_part(part: Part, text: &str, parts: &mut Parts) -> Result<(), String> {
     let indicator = match part {
         Part::Ignored => return Ok(()),
         Part::Port => {
-            let port = trimmed.parse::<u16>().map_err(|_| format!("port {trimmed:?} is not a number from 0 to 65535"))?;
+            let port = trimmed
+                .parse::<u16>()
+                .map_err(|_| format!("port {trimmed:?} is not a number from 0 to 65535"))?;
             parts.port = Some(port);
             return Ok(());
         }
@@ -255,7 +286,9 @@ fn read_part(part: Part, text: &str, parts: &mut Parts) -> Result<(), String> {
             Indicator::parse(kind, trimmed)
         }
     };
-    parts.indicators.push(indicator.map_err(|err| err.to_string())?);
+    parts
+        .indicators
+        .push(indicator.map_err(|err| err.to_string())?);
     Ok(())
 }
 
@@ -322,7 +355,9 @@ fn epoch_seconds(value: &Value) -> Option<Timestamp> {
 /// A `YYYY-MM-DD` date, as midnight UTC.
 fn date_time(value: &Value) -> Option<Timestamp> {
     let date: jiff::civil::Date = value.as_str()?.trim().parse().ok()?;
-    jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok()
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .ok()
 }
 
 /// An attribute's `first_seen`/`last_seen`: ISO 8601 with offset (what MISP writes), a civil
@@ -363,14 +398,23 @@ mod tests {
     #[test]
     fn times_come_in_several_spellings() {
         let expected: Timestamp = "2019-06-25T15:40:00Z".parse().unwrap();
-        assert_eq!(any_time(&json!("2019-06-25T15:40:00.000000+00:00")), Some(expected));
-        assert_eq!(any_time(&json!("2019-06-25T17:40:00+02:00")), Some(expected));
+        assert_eq!(
+            any_time(&json!("2019-06-25T15:40:00.000000+00:00")),
+            Some(expected)
+        );
+        assert_eq!(
+            any_time(&json!("2019-06-25T17:40:00+02:00")),
+            Some(expected)
+        );
         assert_eq!(any_time(&json!("2019-06-25 15:40:00")), Some(expected));
         assert_eq!(any_time(&json!(1561477200)), Some(expected));
         assert_eq!(any_time(&json!("1561477200000000")), Some(expected));
         assert_eq!(any_time(&json!(null)), None);
         assert_eq!(epoch_seconds(&json!("0")), None);
-        assert_eq!(date_time(&json!("2014-12-10")), Some("2014-12-10T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            date_time(&json!("2014-12-10")),
+            Some("2014-12-10T00:00:00Z".parse().unwrap())
+        );
     }
 
     #[test]
@@ -384,10 +428,27 @@ mod tests {
         assert!(read_value(mapping("domain|ip").0, "evil.example|not-an-ip").is_err());
         assert!(read_value(mapping("ip-src|port").0, "203.0.113.1|99999").is_err());
         assert!(read_value(mapping("ip-src|port").0, "203.0.113.1").is_err());
-        assert!(read_value(mapping("uri").0, "/gate.php").unwrap().indicators.is_empty());
-        assert!(read_value(mapping("malware-sample").0, "bar.exe").unwrap().indicators.is_empty());
-        let hash_only = read_value(mapping("filename|md5").0, "D41D8CD98F00B204E9800998ECF8427E").unwrap();
-        assert_eq!(hash_only.indicators[0].value(), "d41d8cd98f00b204e9800998ecf8427e");
+        assert!(
+            read_value(mapping("uri").0, "/gate.php")
+                .unwrap()
+                .indicators
+                .is_empty()
+        );
+        assert!(
+            read_value(mapping("malware-sample").0, "bar.exe")
+                .unwrap()
+                .indicators
+                .is_empty()
+        );
+        let hash_only = read_value(
+            mapping("filename|md5").0,
+            "D41D8CD98F00B204E9800998ECF8427E",
+        )
+        .unwrap();
+        assert_eq!(
+            hash_only.indicators[0].value(),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
     }
 
     #[test]

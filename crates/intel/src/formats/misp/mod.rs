@@ -75,12 +75,24 @@ impl MispFormat {
     }
 
     /// Parses like [`Format::parse`] and also returns the counts.
-    pub fn parse_counted(&self, input: &mut dyn BufRead, sink: &mut dyn Sink) -> Result<MispStats, FormatError> {
-        let mut walker = event::Walker { sink, stats: MispStats::default() };
+    pub fn parse_counted(
+        &self,
+        input: &mut dyn BufRead,
+        sink: &mut dyn Sink,
+    ) -> Result<MispStats, FormatError> {
+        let mut walker = event::Walker {
+            sink,
+            stats: MispStats::default(),
+        };
         let mut invalid = None;
         let mut deserializer = serde_json::Deserializer::from_reader(input);
-        let document = stream::Document { walker: &mut walker, invalid: &mut invalid };
-        let parsed = document.deserialize(&mut deserializer).and_then(|()| deserializer.end());
+        let document = stream::Document {
+            walker: &mut walker,
+            invalid: &mut invalid,
+        };
+        let parsed = document
+            .deserialize(&mut deserializer)
+            .and_then(|()| deserializer.end());
         if let Some(reason) = invalid {
             return Err(FormatError::Invalid(reason));
         }

@@ -78,13 +78,17 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "response" if !handled => {
-                    map.next_value_seed(Response { walker: &mut *self.walker })?;
+                    map.next_value_seed(Response {
+                        walker: &mut *self.walker,
+                    })?;
                     handled = true;
                 }
                 "Event" if !handled => {
                     let event: Value = map.next_value()?;
                     match event {
-                        Value::Array(events) => events.into_iter().for_each(|event| self.walker.event(event)),
+                        Value::Array(events) => events
+                            .into_iter()
+                            .for_each(|event| self.walker.event(event)),
                         event => self.walker.event(event),
                     }
                     handled = true;
@@ -115,7 +119,12 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Element { walker: &mut *self.walker })?.is_some() {}
+        while seq
+            .next_element_seed(Element {
+                walker: &mut *self.walker,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }
@@ -137,16 +146,18 @@ impl<'de> DeserializeSeed<'de> for Element<'_, '_> {
                 Shape::Attribute(attribute) => self.walker.standalone_attribute(&attribute),
                 Shape::Unknown => {
                     self.walker.stats.rejected_documents += 1;
-                    self.walker
-                        .sink
-                        .reject(Rejection::new(format!("element {element}"), "not a MISP event or attribute"));
+                    self.walker.sink.reject(Rejection::new(
+                        format!("element {element}"),
+                        "not a MISP event or attribute",
+                    ));
                 }
             },
             _ => {
                 self.walker.stats.rejected_documents += 1;
-                self.walker
-                    .sink
-                    .reject(Rejection::new(format!("element {element}"), "list element is not a JSON object"));
+                self.walker.sink.reject(Rejection::new(
+                    format!("element {element}"),
+                    "list element is not a JSON object",
+                ));
             }
         }
         Ok(())
@@ -173,14 +184,21 @@ impl<'de> Visitor<'de> for Response<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Element { walker: &mut *self.walker })?.is_some() {}
+        while seq
+            .next_element_seed(Element {
+                walker: &mut *self.walker,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "Attribute" => map.next_value_seed(Attributes { walker: &mut *self.walker })?,
+                "Attribute" => map.next_value_seed(Attributes {
+                    walker: &mut *self.walker,
+                })?,
                 "Event" => {
                     let event: Value = map.next_value()?;
                     self.walker.event(event);

@@ -83,11 +83,22 @@ impl Layer {
 
     /// Reads one galaxy block (`{"type": …, "GalaxyCluster": [{"value": …, "meta": …}]}`).
     fn add_galaxy(&mut self, galaxy: &Value) {
-        let galaxy_type = galaxy.get("type").and_then(Value::as_str).unwrap_or_default();
-        let Some(Value::Array(clusters)) = galaxy.get("GalaxyCluster") else { return };
+        let galaxy_type = galaxy
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(Value::Array(clusters)) = galaxy.get("GalaxyCluster") else {
+            return;
+        };
         for cluster in clusters {
-            let cluster_type = cluster.get("type").and_then(Value::as_str).unwrap_or(galaxy_type);
-            let value = cluster.get("value").and_then(Value::as_str).unwrap_or_default();
+            let cluster_type = cluster
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or(galaxy_type);
+            let value = cluster
+                .get("value")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let external_ids: Vec<&str> = match cluster.pointer("/meta/external_id") {
                 Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
                 Some(Value::String(id)) => vec![id.as_str()],
@@ -95,7 +106,10 @@ impl Layer {
             };
             if !self.add_cluster(cluster_type, value, &external_ids) {
                 let tag_name = cluster.get("tag_name").and_then(Value::as_str);
-                let label = tag_name.map_or_else(|| format!("misp-galaxy:{cluster_type}=\"{value}\""), str::to_owned);
+                let label = tag_name.map_or_else(
+                    || format!("misp-galaxy:{cluster_type}=\"{value}\""),
+                    str::to_owned,
+                );
                 push_unique(&mut self.labels, label);
             }
         }

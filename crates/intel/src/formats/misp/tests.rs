@@ -7,7 +7,9 @@ use crate::formats::CollectSink;
 
 fn parse(document: &str) -> (CollectSink, MispStats) {
     let mut sink = CollectSink::default();
-    let stats = MispFormat.parse_counted(&mut document.as_bytes(), &mut sink).unwrap();
+    let stats = MispFormat
+        .parse_counted(&mut document.as_bytes(), &mut sink)
+        .unwrap();
     assert_eq!(
         stats.attributes,
         stats.indicator_attributes + stats.skipped + stats.rejected,
@@ -17,7 +19,10 @@ fn parse(document: &str) -> (CollectSink, MispStats) {
 }
 
 fn values(sink: &CollectSink) -> Vec<(IndicatorKind, &str)> {
-    sink.observations.iter().map(|o| (o.indicator.kind(), o.indicator.value())).collect()
+    sink.observations
+        .iter()
+        .map(|o| (o.indicator.kind(), o.indicator.value()))
+        .collect()
 }
 
 const EVENT: &str = r#"{"Event": {
@@ -69,20 +74,35 @@ fn an_event_gives_observations_skips_and_rejections() {
             (IndicatorKind::Domain, "evil.example"),
             (IndicatorKind::Ipv6, "2001:db8::7"),
             (IndicatorKind::Url, "http://evil.example/login"),
-            (IndicatorKind::Sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (
+                IndicatorKind::Sha256,
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            ),
             (IndicatorKind::Email, "boss@evil.example"),
-            (IndicatorKind::Sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            (
+                IndicatorKind::Sha1,
+                "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+            ),
         ]
     );
     assert_eq!(sink.rejections.len(), 1);
     assert_eq!(sink.rejections[0].reference, "a8");
-    assert!(sink.rejections[0].reason.starts_with("md5 \"not-a-hash\""), "{}", sink.rejections[0].reason);
+    assert!(
+        sink.rejections[0].reason.starts_with("md5 \"not-a-hash\""),
+        "{}",
+        sink.rejections[0].reason
+    );
 }
 
 #[test]
 fn event_context_reaches_every_observation() {
     let (sink, _) = parse(EVENT);
-    let by_reference = |reference: &str| sink.observations.iter().find(|o| o.reference == reference).unwrap();
+    let by_reference = |reference: &str| {
+        sink.observations
+            .iter()
+            .find(|o| o.reference == reference)
+            .unwrap()
+    };
 
     let source_ip = by_reference("a1");
     assert_eq!(source_ip.direction, Some(Direction::Source));
@@ -90,27 +110,46 @@ fn event_context_reaches_every_observation() {
     assert_eq!(source_ip.threats, ["Sofacy"]);
     assert_eq!(source_ip.confidence, Some(80), "analysis 2 (completed)");
     assert!(source_ip.labels.contains(&"type:OSINT".to_owned()));
-    assert!(source_ip.labels.contains(&"misp:threat-level=high".to_owned()));
-    assert_eq!(source_ip.first_seen, Some("2024-03-01T13:50:00Z".parse().unwrap()), "attribute timestamp");
+    assert!(
+        source_ip
+            .labels
+            .contains(&"misp:threat-level=high".to_owned())
+    );
+    assert_eq!(
+        source_ip.first_seen,
+        Some("2024-03-01T13:50:00Z".parse().unwrap()),
+        "attribute timestamp"
+    );
 
     let network = by_reference("a2");
     assert_eq!(network.port, Some(443));
     assert_eq!(network.direction, Some(Direction::Destination));
     assert_eq!(network.tlp, Some(Tlp::Red), "attribute tag is stricter");
     assert_eq!(network.techniques[0].as_str(), "T1566");
-    assert_eq!(network.first_seen, Some("2024-03-01T00:00:00Z".parse().unwrap()), "event date");
+    assert_eq!(
+        network.first_seen,
+        Some("2024-03-01T00:00:00Z".parse().unwrap()),
+        "event date"
+    );
 
     let url = by_reference("a4");
     assert_eq!(url.confidence, Some(NOT_FOR_IDS_CONFIDENCE));
     assert!(url.labels.contains(&NOT_FOR_IDS_LABEL.to_owned()));
     assert!(!url.revoked, "to_ids false is imported, not revoked");
-    assert_eq!(url.first_seen, Some("2024-02-01T10:00:00Z".parse().unwrap()));
+    assert_eq!(
+        url.first_seen,
+        Some("2024-02-01T10:00:00Z".parse().unwrap())
+    );
     assert_eq!(url.last_seen, Some("2024-02-03T10:00:00Z".parse().unwrap()));
 
     assert!(by_reference("a5").revoked, "deleted attribute");
     let unnamed = by_reference("event 11111111-1111-4111-8111-111111111111 attribute 9");
     assert_eq!(unnamed.direction, Some(Direction::Source));
-    assert_eq!(by_reference("o1a2").confidence, Some(93), "object certainty tag");
+    assert_eq!(
+        by_reference("o1a2").confidence,
+        Some(93),
+        "object certainty tag"
+    );
 }
 
 #[test]
@@ -122,7 +161,10 @@ fn the_event_is_kept_whole_as_a_context_object() {
     assert_eq!(event.object_type, "misp-event");
     assert_eq!(event.name.as_deref(), Some("Phishing wave"));
     assert_eq!(event.tlp, Some(Tlp::Green));
-    assert_eq!(event.modified, Some("2024-03-01T13:33:20Z".parse().unwrap()));
+    assert_eq!(
+        event.modified,
+        Some("2024-03-01T13:33:20Z".parse().unwrap())
+    );
     assert_eq!(event.body["Sighting"][0]["date_sighting"], "1709400000");
     assert_eq!(event.body["Attribute"].as_array().map(Vec::len), Some(9));
 }
@@ -145,20 +187,36 @@ fn reads_every_document_shape() {
         let (sink, stats) = parse(shape);
         assert_eq!(stats.events, events, "{shape}");
         assert!(!sink.observations.is_empty(), "{shape}");
-        assert!(sink.observations.iter().all(|o| o.indicator.value() == "a.example"), "{shape}");
+        assert!(
+            sink.observations
+                .iter()
+                .all(|o| o.indicator.value() == "a.example"),
+            "{shape}"
+        );
     }
 }
 
 #[test]
 fn empty_and_foreign_documents() {
     let mut sink = CollectSink::default();
-    let err = MispFormat.parse_counted(&mut "{}".as_bytes(), &mut sink).unwrap_err();
+    let err = MispFormat
+        .parse_counted(&mut "{}".as_bytes(), &mut sink)
+        .unwrap_err();
     assert!(matches!(err, FormatError::Invalid(_)), "{err}");
-    let err = MispFormat.parse_counted(&mut r#"{"type": "bundle", "objects": []}"#.as_bytes(), &mut sink).unwrap_err();
+    let err = MispFormat
+        .parse_counted(
+            &mut r#"{"type": "bundle", "objects": []}"#.as_bytes(),
+            &mut sink,
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("not a MISP event"), "{err}");
-    let err = MispFormat.parse_counted(&mut r#"{"Event": {"info": "cut"#.as_bytes(), &mut sink).unwrap_err();
+    let err = MispFormat
+        .parse_counted(&mut r#"{"Event": {"info": "cut"#.as_bytes(), &mut sink)
+        .unwrap_err();
     assert!(matches!(err, FormatError::Syntax { line: 1, .. }), "{err}");
-    let err = MispFormat.parse_counted(&mut r#"{"Event": {}} trailing"#.as_bytes(), &mut sink).unwrap_err();
+    let err = MispFormat
+        .parse_counted(&mut r#"{"Event": {}} trailing"#.as_bytes(), &mut sink)
+        .unwrap_err();
     assert!(matches!(err, FormatError::Syntax { .. }), "{err}");
 
     let (sink, stats) = parse(r#"{"response": []}"#);
@@ -188,7 +246,14 @@ fn hostile_values_do_not_panic() {
 #[test]
 fn format_is_registered_and_takes_no_options() {
     assert!(crate::formats::names().contains(&"misp"));
-    assert_eq!(crate::formats::by_name("misp", &Default::default()).unwrap().name(), "misp");
-    let options = [("kind".to_owned(), "md5".to_owned())].into_iter().collect();
+    assert_eq!(
+        crate::formats::by_name("misp", &Default::default())
+            .unwrap()
+            .name(),
+        "misp"
+    );
+    let options = [("kind".to_owned(), "md5".to_owned())]
+        .into_iter()
+        .collect();
     assert!(crate::formats::by_name("misp", &options).is_err());
 }

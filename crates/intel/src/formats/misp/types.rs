@@ -46,15 +46,30 @@ struct Row {
 }
 
 const fn row(misp_type: &'static str, mapping: Mapping) -> Row {
-    Row { misp_type, mapping, direction: None, label: None }
+    Row {
+        misp_type,
+        mapping,
+        direction: None,
+        label: None,
+    }
 }
 
 const fn directed(misp_type: &'static str, mapping: Mapping, direction: Direction) -> Row {
-    Row { misp_type, mapping, direction: Some(direction), label: None }
+    Row {
+        misp_type,
+        mapping,
+        direction: Some(direction),
+        label: None,
+    }
 }
 
 const fn labelled(misp_type: &'static str, mapping: Mapping, label: &'static str) -> Row {
-    Row { misp_type, mapping, direction: None, label: Some(label) }
+    Row {
+        misp_type,
+        mapping,
+        direction: None,
+        label: Some(label),
+    }
 }
 
 use IndicatorKind::{Domain, Email, Md5, Sha1, Sha256, Sha512, Url};
@@ -81,7 +96,11 @@ const TABLE: &[Row] = &[
     directed("email-src", Whole(Kind(Email)), SRC),
     directed("email-dst", Whole(Kind(Email)), DST),
     labelled("email-reply-to", Whole(Kind(Email)), "misp:email-reply-to"),
-    labelled("whois-registrant-email", Whole(Kind(Email)), "misp:whois-registrant-email"),
+    labelled(
+        "whois-registrant-email",
+        Whole(Kind(Email)),
+        "misp:whois-registrant-email",
+    ),
     labelled("dns-soa-email", Whole(Kind(Email)), "misp:dns-soa-email"),
     row("md5", Whole(Kind(Md5))),
     row("sha1", Whole(Kind(Sha1))),
@@ -93,9 +112,21 @@ const TABLE: &[Row] = &[
     row("filename|sha512", Pair(Ignored, Kind(Sha512))),
     // A sample's value is `filename|md5`; the file itself is in `data`, which is ignored.
     row("malware-sample", Pair(Ignored, Kind(Md5))),
-    labelled("x509-fingerprint-md5", Whole(Kind(Md5)), "misp:x509-fingerprint"),
-    labelled("x509-fingerprint-sha1", Whole(Kind(Sha1)), "misp:x509-fingerprint"),
-    labelled("x509-fingerprint-sha256", Whole(Kind(Sha256)), "misp:x509-fingerprint"),
+    labelled(
+        "x509-fingerprint-md5",
+        Whole(Kind(Md5)),
+        "misp:x509-fingerprint",
+    ),
+    labelled(
+        "x509-fingerprint-sha1",
+        Whole(Kind(Sha1)),
+        "misp:x509-fingerprint",
+    ),
+    labelled(
+        "x509-fingerprint-sha256",
+        Whole(Kind(Sha256)),
+        "misp:x509-fingerprint",
+    ),
 ];
 
 /// How a value of `misp_type` is read, its direction and any label it adds.
@@ -103,7 +134,9 @@ pub(crate) fn mapping(misp_type: &str) -> (Mapping, Option<Direction>, Option<&'
     TABLE
         .iter()
         .find(|row| row.misp_type == misp_type)
-        .map_or((Mapping::Skip, None, None), |row| (row.mapping, row.direction, row.label))
+        .map_or((Mapping::Skip, None, None), |row| {
+            (row.mapping, row.direction, row.label)
+        })
 }
 
 /// The MISP type and category an indicator of `kind` is exported as. Addresses and networks
@@ -113,7 +146,9 @@ pub(crate) fn export_type(kind: IndicatorKind, source_only: bool) -> (&'static s
         IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Cidr if source_only => {
             ("ip-src", "Network activity")
         }
-        IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Cidr => ("ip-dst", "Network activity"),
+        IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Cidr => {
+            ("ip-dst", "Network activity")
+        }
         IndicatorKind::Domain => ("domain", "Network activity"),
         IndicatorKind::Url => ("url", "Network activity"),
         IndicatorKind::Email => ("email-src", "Payload delivery"),
@@ -172,7 +207,11 @@ mod tests {
         assert_eq!(mapping("filename|sha256").0, Pair(Ignored, Kind(Sha256)));
         assert_eq!(mapping("link").0, Mapping::Skip);
         assert_eq!(mapping("yara").0, Mapping::Skip);
-        assert_eq!(mapping("IP-DST").0, Mapping::Skip, "MISP types are case-sensitive");
+        assert_eq!(
+            mapping("IP-DST").0,
+            Mapping::Skip,
+            "MISP types are case-sensitive"
+        );
     }
 
     #[test]
@@ -194,7 +233,9 @@ mod tests {
         assert!(is_threat_galaxy("mitre-intrusion-set"));
         assert!(is_threat_galaxy("banker"));
         assert!(!is_threat_galaxy("guidelines"));
-        assert!(is_technique_galaxy("mitre-enterprise-attack-attack-pattern"));
+        assert!(is_technique_galaxy(
+            "mitre-enterprise-attack-attack-pattern"
+        ));
         assert!(!is_technique_galaxy("mitre-course-of-action"));
     }
 }
