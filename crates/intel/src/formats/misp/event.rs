@@ -6,6 +6,12 @@
 //! specific wins) sets it to N instead. `to_ids: false` (the author says "do not use for
 //! detection") caps it at 30 and adds the label `to_ids:false`. `threat_level_id` is a
 //! severity, not a confidence: it becomes a label (`misp:threat-level=high`, …).
+//!
+//! An attribute without `to_ids` counts as `to_ids: true` (MISP's default for indicator
+//! types). Times: the attribute's `first_seen`/`last_seen`, else its `timestamp` (last edit),
+//! else its object's `first_seen`, else the event `date`. `deleted: true` imports the
+//! observation as revoked. Proposals (`ShadowAttribute`) are not the author's statement and
+//! are not read; they stay in the event's context object.
 
 use rampart_model::{ContextObject, Indicator, IndicatorKind, Observation, Timestamp};
 use serde_json::{Map, Value};
@@ -119,19 +125,25 @@ impl Walker<'_> {
     }
 
     /// Reads an attribute that came without its event (attribute restSearch output). Its
-    /// `Tag` list holds the event's tags too when the search asked for `includeEventTags`.
+    /// `Tag` list holds the event's tags too when the search asked for `includeEventTags`, and
+    /// its `Event` member (with `includeContext`) gives the event's uuid, date, analysis and
+    /// threat level, read as for a whole event.
     pub fn standalone_attribute(&mut self, attribute: &Value) {
         let event = attribute.get("Event");
-        let event_reference = match event.and_then(|e| e.get("uuid")).and_then(Value::as_str) {
+        let event_field = |key: &str| event.and_then(|e| e.get(key));
+        let event_reference = match event_field("uuid").and_then(Value::as_str) {
             Some(uuid) => format!("event {uuid}"),
             None => "attribute".to_owned(),
         };
+        let extra_labels: Vec<String> = threat_level_label(event_field("threat_level_id"))
+            .into_iter()
+            .collect();
         let scope = Scope {
             event_reference: &event_reference,
             layer: Layer::default(),
-            confidence: None,
-            extra_labels: &[],
-            default_time: event.and_then(|e| e.get("date")).and_then(date_time),
+            confidence: analysis_confidence(event_field("analysis")),
+            extra_labels: &extra_labels,
+            default_time: event_field("date").and_then(date_time),
         };
         self.stats.standalone += 1;
         let index = self.stats.standalone as usize;
