@@ -266,15 +266,24 @@ fn rest_search_attributes_take_their_event_context() {
         {"uuid": "b", "type": "sha1", "value": "da39a3ee5e6b4b0d3255bfef95601890afd80709", "timestamp": "1704200000"}
     ]}}"#;
     let (sink, stats) = parse(document);
-    assert_eq!((stats.events, stats.standalone, stats.observations), (0, 2, 2));
+    assert_eq!(
+        (stats.events, stats.standalone, stats.observations),
+        (0, 2, 2)
+    );
     let first = &sink.observations[0];
     assert_eq!(first.reference, "event e-1 attribute 1");
     assert_eq!(first.confidence, Some(50), "analysis 0 (initial)");
     assert!(first.labels.contains(&"misp:threat-level=low".to_owned()));
     assert_eq!(first.tlp, Some(Tlp::Amber));
-    assert_eq!(first.first_seen, Some("2024-01-02T00:00:00Z".parse().unwrap()));
+    assert_eq!(
+        first.first_seen,
+        Some("2024-01-02T00:00:00Z".parse().unwrap())
+    );
     let second = &sink.observations[1];
     assert_eq!((second.reference.as_str(), second.confidence), ("b", None));
-    assert_eq!(second.last_seen, Some("2024-01-02T12:53:20Z".parse().unwrap()));
+    assert_eq!(
+        second.last_seen,
+        Some("2024-01-02T12:53:20Z".parse().unwrap())
+    );
     assert!(sink.objects.is_empty(), "no event object without the event");
 }
