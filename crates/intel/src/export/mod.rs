@@ -4,6 +4,7 @@
 //! exporter, so a million indicators never sit in memory at once.
 
 mod csv;
+pub mod misp;
 mod text;
 
 use std::io::Write;
@@ -32,11 +33,12 @@ pub fn by_name(name: &str) -> Option<Box<dyn Exporter>> {
     match name {
         "csv" => Some(Box::new(csv::CsvExporter)),
         "text" => Some(Box::new(text::TextExporter)),
+        "misp" => Some(Box::new(misp::MispExporter::default())),
         _ => None,
     }
 }
 
 /// Names accepted by [`by_name`].
 pub fn names() -> Vec<&'static str> {
-    vec!["csv", "text"]
+    vec!["csv", "text", "misp"]
 }

@@ -1,5 +1,6 @@
 //! Feed formats. Each format is one module implementing [`Format`], registered in [`by_name`].
 
+pub mod misp;
 mod text;
 
 use std::collections::BTreeMap;
@@ -115,13 +116,14 @@ pub enum FormatSpecError {
 pub fn by_name(name: &str, options: &FormatOptions) -> Result<Box<dyn Format>, FormatSpecError> {
     match name {
         "text" => text::TextFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
+        "misp" => misp::MispFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
         _ => Err(FormatSpecError::Unknown(name.to_owned())),
     }
 }
 
 /// Names accepted by [`by_name`].
 pub fn names() -> Vec<&'static str> {
-    vec!["text"]
+    vec!["text", "misp"]
 }
 
 /// A sink that keeps everything in memory, for tests and small documents.

@@ -4,6 +4,8 @@
 //! failed pull leaves the store and its cursors as they were.
 
 pub mod http;
+pub mod misp_feed;
+pub mod misp_server;
 pub mod taxii;
 
 use std::sync::Arc;
