@@ -68,13 +68,31 @@ impl Context {
         Ok(store)
     }
 
-    /// The suppression lists: the configured warninglists and the store's allowlist.
+    /// The configured warninglists, loaded once per process (a fraction of a second for
+    /// MISP's full set). Problems with single lists are reported and the rest is used.
+    pub fn warninglists(&self) -> anyhow::Result<Option<Arc<dyn Suppress>>> {
+        let Some(dir) = &self.config.warninglists else {
+            return Ok(None);
+        };
+        let (lists, report) = rampart_intel::warninglist::Warninglists::load_dir(dir)
+            .with_context(|| format!("cannot load warninglists from {}", dir.display()))?;
+        for problem in &report.problems {
+            tracing::warn!(?problem, "warninglist entry skipped");
+        }
+        tracing::info!(
+            lists = report.lists,
+            entries = report.entries,
+            "warninglists loaded"
+        );
+        Ok(Some(Arc::new(lists)))
+    }
+
+    /// The suppression that applies now: the store's allowlist, then the warninglists.
     pub async fn suppression(
         &self,
         store: &dyn Store,
     ) -> anyhow::Result<Option<Arc<dyn Suppress>>> {
-        let _ = store;
-        Ok(None)
+        Ok(rampart_intel::import::current_suppression(store, self.warninglists()?).await?)
     }
 }
 

@@ -336,3 +336,23 @@ mod tests {
         assert_eq!(sniff_format("list", b"# c\n1.2.3.4\n"), "text");
     }
 }
+
+/// The suppression that applies now: the store's local allowlist first (an analyst's decision
+/// names its reason), then the given warninglists. Read per import, so allowlist changes made
+/// while `rampart serve` runs apply to the next pull.
+pub async fn current_suppression(
+    store: &dyn Store,
+    warninglists: Option<Arc<dyn Suppress>>,
+) -> Result<Option<Arc<dyn Suppress>>, StoreError> {
+    let allowlist = crate::warninglist::Allowlist::new(store.allowlist().await?);
+    let mut links: Vec<Arc<dyn Suppress>> = Vec::new();
+    if !allowlist.is_empty() {
+        links.push(Arc::new(allowlist));
+    }
+    links.extend(warninglists);
+    Ok(match links.len() {
+        0 => None,
+        1 => links.pop(),
+        _ => Some(Arc::new(crate::warninglist::SuppressChain::new(links))),
+    })
+}

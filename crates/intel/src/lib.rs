@@ -25,3 +25,4 @@ pub mod query;
 pub mod scheduler;
 pub mod score;
 pub mod sources;
+pub mod warninglist;

@@ -34,19 +34,20 @@ pub enum PullResult {
 pub struct Puller {
     store: Arc<dyn Store>,
     http: reqwest::Client,
-    suppress: Option<Arc<dyn Suppress>>,
+    /// Warninglists; the allowlist is read from the store at each pull.
+    warninglists: Option<Arc<dyn Suppress>>,
 }
 
 impl Puller {
     pub fn new(
         store: Arc<dyn Store>,
         http: reqwest::Client,
-        suppress: Option<Arc<dyn Suppress>>,
+        warninglists: Option<Arc<dyn Suppress>>,
     ) -> Puller {
         Puller {
             store,
             http,
-            suppress,
+            warninglists,
         }
     }
 
@@ -90,11 +91,11 @@ impl Puller {
                 .into();
         let transport = build_transport(&config)?;
         let http = self.http.clone();
-        let mut session = ImportSession::begin(
-            self.store.clone(),
-            record.info.clone(),
-            self.suppress.clone(),
-        );
+        let suppress =
+            crate::import::current_suppression(self.store.as_ref(), self.warninglists.clone())
+                .await
+                .map_err(ImportError::from)?;
+        let mut session = ImportSession::begin(self.store.clone(), record.info.clone(), suppress);
         let mut ctx = PullContext {
             store: self.store.as_ref(),
             source: &record.info.name,

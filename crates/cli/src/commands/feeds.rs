@@ -204,7 +204,7 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
             } else {
                 names
             };
-            let suppress = ctx.suppression(store.as_ref()).await?;
+            let suppress = ctx.warninglists()?;
             let puller = Puller::new(store.clone(), super::http_client()?, suppress);
             let mut failures = 0;
             let mut results = Vec::new();

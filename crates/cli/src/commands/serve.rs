@@ -10,7 +10,7 @@ pub struct ServeArgs {}
 
 pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let store = ctx.store().await?;
-    let suppress = ctx.suppression(store.as_ref()).await?;
+    let suppress = ctx.warninglists()?;
     let sources = store.sources().await?;
     let enabled = sources
         .iter()

@@ -1,7 +1,12 @@
 //! Feed formats. Each format is one module implementing [`Format`], registered in [`by_name`].
 
+mod csv;
+mod jsonl;
 pub mod misp;
+pub mod presets;
 mod text;
+
+pub use presets::{PresetDefaults, preset_defaults};
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -117,13 +122,20 @@ pub fn by_name(name: &str, options: &FormatOptions) -> Result<Box<dyn Format>, F
     match name {
         "text" => text::TextFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
         "misp" => misp::MispFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
-        _ => Err(FormatSpecError::Unknown(name.to_owned())),
+        "csv" => csv::CsvFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
+        "jsonl" => {
+            jsonl::JsonLinesFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>)
+        }
+        _ => presets::by_name(name, options)
+            .unwrap_or_else(|| Err(FormatSpecError::Unknown(name.to_owned()))),
     }
 }
 
 /// Names accepted by [`by_name`].
 pub fn names() -> Vec<&'static str> {
-    vec!["text", "misp"]
+    let mut names = vec!["text", "misp", "csv", "jsonl"];
+    names.extend(presets::names());
+    names
 }
 
 /// A sink that keeps everything in memory, for tests and small documents.
