@@ -318,25 +318,6 @@ pub fn sniff_format(name: &str, head: &[u8]) -> &'static str {
     "text"
 }
 
-#[cfg(test)]
-mod tests {
-    use super::sniff_format;
-
-    #[test]
-    fn sniffs_json_kinds_and_falls_back_on_names() {
-        assert_eq!(
-            sniff_format("x.json", br#"{"type": "bundle", "id": "bundle--1"}"#),
-            "stix"
-        );
-        assert_eq!(
-            sniff_format("x.json", br#"{"Event": {"info": "x"}}"#),
-            "misp"
-        );
-        assert_eq!(sniff_format("feed.csv", b"a,b\n"), "csv");
-        assert_eq!(sniff_format("list", b"# c\n1.2.3.4\n"), "text");
-    }
-}
-
 /// The suppression that applies now: the store's local allowlist first (an analyst's decision
 /// names its reason), then the given warninglists. Read per import, so allowlist changes made
 /// while `rampart serve` runs apply to the next pull.
@@ -355,4 +336,23 @@ pub async fn current_suppression(
         1 => links.pop(),
         _ => Some(Arc::new(crate::warninglist::SuppressChain::new(links))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_format;
+
+    #[test]
+    fn sniffs_json_kinds_and_falls_back_on_names() {
+        assert_eq!(
+            sniff_format("x.json", br#"{"type": "bundle", "id": "bundle--1"}"#),
+            "stix"
+        );
+        assert_eq!(
+            sniff_format("x.json", br#"{"Event": {"info": "x"}}"#),
+            "misp"
+        );
+        assert_eq!(sniff_format("feed.csv", b"a,b\n"), "csv");
+        assert_eq!(sniff_format("list", b"# c\n1.2.3.4\n"), "text");
+    }
 }
