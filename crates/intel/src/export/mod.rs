@@ -5,6 +5,7 @@
 
 mod csv;
 pub mod misp;
+pub mod stix;
 mod text;
 
 use std::io::Write;
@@ -34,11 +35,12 @@ pub fn by_name(name: &str) -> Option<Box<dyn Exporter>> {
         "csv" => Some(Box::new(csv::CsvExporter)),
         "text" => Some(Box::new(text::TextExporter)),
         "misp" => Some(Box::new(misp::MispExporter::default())),
+        "stix" => Some(Box::new(stix::StixExporter::default())),
         _ => None,
     }
 }
 
 /// Names accepted by [`by_name`].
 pub fn names() -> Vec<&'static str> {
-    vec!["csv", "text", "misp"]
+    vec!["csv", "text", "misp", "stix"]
 }

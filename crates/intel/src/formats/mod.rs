@@ -4,6 +4,7 @@ mod csv;
 mod jsonl;
 pub mod misp;
 pub mod presets;
+pub mod stix;
 mod text;
 
 pub use presets::{PresetDefaults, preset_defaults};
@@ -121,6 +122,7 @@ pub enum FormatSpecError {
 pub fn by_name(name: &str, options: &FormatOptions) -> Result<Box<dyn Format>, FormatSpecError> {
     match name {
         "text" => text::TextFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
+        "stix" => stix::StixFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
         "misp" => misp::MispFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
         "csv" => csv::CsvFormat::from_options(options).map(|f| Box::new(f) as Box<dyn Format>),
         "jsonl" => {
@@ -133,7 +135,7 @@ pub fn by_name(name: &str, options: &FormatOptions) -> Result<Box<dyn Format>, F
 
 /// Names accepted by [`by_name`].
 pub fn names() -> Vec<&'static str> {
-    let mut names = vec!["text", "misp", "csv", "jsonl"];
+    let mut names = vec!["text", "misp", "csv", "jsonl", "stix"];
     names.extend(presets::names());
     names
 }
