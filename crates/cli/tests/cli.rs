@@ -262,3 +262,60 @@ fn serve_runs_the_feed_scheduler_until_terminated() {
     assert!(pulled, "serve did not pull the configured feed");
     assert!(exit.success(), "serve exited with {exit:?}");
 }
+
+/// Every kind, for round trips.
+const ALL_KINDS: &str = "198.51.100.23\n2001:db8:77::1\n198.51.100.0/25\n2001:db8:99::/48\nbad-login.example.org\nhttps://bad-login.example.org/a?b=c\nphisher@bad-login.example.org\nd41d8cd98f00b204e9800998ecf8427f\nda39a3ee5e6b4b0d3255bfef95601890afd80709\n9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nee26b0dd4af7e749aa1a8ee3c10ae9923f618980772e473f8819a5d4940e0db27ac185f8a0e1d5f84f88bc887fd67b143732c304cc5fa9ad8e6f57f50028a8ff\n";
+
+fn exported_values(rampart: &Rampart) -> Vec<String> {
+    let mut values: Vec<String> = rampart
+        .ok(&["intel", "export", "--format", "text"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn stix_and_misp_round_trips_keep_every_indicator() {
+    let origin = Rampart::new();
+    let list = origin.write("all.txt", ALL_KINDS);
+    origin.ok(&["intel", "import", &list, "--source", "seed", "--reliability", "B"]);
+    let expected = exported_values(&origin);
+    assert_eq!(expected.len(), 11);
+    for format in ["stix", "misp"] {
+        let file = origin.dir.path().join(format!("out.{format}.json"));
+        origin.ok(&["intel", "export", "--format", format, "-o", file.to_str().unwrap()]);
+        let copy = Rampart::new();
+        let report = json(&copy.ok(&[
+            "--json",
+            "intel",
+            "import",
+            file.to_str().unwrap(),
+            "--source",
+            "copy",
+        ]));
+        assert_eq!(report["rejected"], 0, "{format}: {report}");
+        assert_eq!(exported_values(&copy), expected, "{format} round trip");
+    }
+}
+
+#[test]
+fn corpus_documents_import_end_to_end() {
+    let Some(corpus) = rampart_testkit::corpus("corpus_documents_import_end_to_end") else {
+        return;
+    };
+    let rampart = Rampart::new();
+    let stix = corpus.join("stix/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json");
+    let report = json(&rampart.ok(&["--json", "intel", "import", stix.to_str().unwrap(), "--source", "oasis"]));
+    // 42 values extracted and one rejected (checked independently in the intel corpus tests).
+    assert_eq!(report["observations"], 42);
+    assert_eq!(report["rejected"], 1);
+    let misp = corpus.join("misp/events/misp-core/event.json");
+    let report = json(&rampart.ok(&["--json", "intel", "import", misp.to_str().unwrap(), "--source", "regin"]));
+    assert_eq!(report["observations"], 27, "the Regin event carries 27 MD5 hashes");
+    let drop = corpus.join("feeds/spamhaus/drop.txt");
+    rampart.ok(&["intel", "import", drop.to_str().unwrap(), "--format", "spamhaus-drop", "--source", "drop"]);
+    let shown = rampart.ok(&["intel", "show", "1.4.0.0/17"]);
+    assert!(shown.contains("drop") && shown.contains("why this score"), "{shown}");
+}
