@@ -22,8 +22,12 @@
 //! # Ok(()) }
 //! ```
 
+mod common;
 mod error;
+mod import;
+mod multirow;
 mod postgres;
+mod rows;
 mod sqlite;
 mod types;
 
@@ -32,7 +36,7 @@ use rampart_model::{ContextObject, Indicator, SourceInfo};
 use tokio::sync::mpsc;
 
 pub use error::StoreError;
-pub use postgres::PostgresStore;
+// pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -111,7 +115,7 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Box::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Box::new(PostgresStore::open(url).await?))
+        todo!()
     } else {
         Err(StoreError::Config(format!(
             "unsupported store URL {url:?}: expected sqlite://PATH or postgres://…"
