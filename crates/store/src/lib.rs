@@ -5,7 +5,7 @@
 //! that fails half-way leaves the store exactly as it was.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), rampart_store::StoreError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use rampart_store::{open, ImportBatch};
 //! use rampart_model::{Indicator, IndicatorKind, Observation, SourceInfo};
 //! let store = open("sqlite:///tmp/rampart-demo.db").await?;
@@ -36,7 +36,7 @@ use rampart_model::{ContextObject, Indicator, SourceInfo};
 use tokio::sync::mpsc;
 
 pub use error::StoreError;
-// pub use postgres::PostgresStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -115,7 +115,7 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Box::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        todo!()
+        Ok(Box::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::Config(format!(
             "unsupported store URL {url:?}: expected sqlite://PATH or postgres://…"

@@ -1,9 +1,10 @@
 -- Rampart's schema on PostgreSQL: the SQLite schema with PostgreSQL types. Timestamps are
 -- microseconds since the Unix epoch (BIGINT) and lists are JSON text, exactly as on SQLite, so
--- that both backends share one row mapping. Every integer is BIGINT (decoded as i64).
+-- that both backends share one row mapping. Every integer is BIGINT (decoded as i64), and
+-- ordered text keys sort bytewise (COLLATE "C"), as SQLite does.
 
 CREATE TABLE sources (
-    name                 TEXT PRIMARY KEY,
+    name                 TEXT COLLATE "C" PRIMARY KEY,
     format               TEXT NOT NULL,
     reliability          TEXT NOT NULL,
     default_confidence   BIGINT NOT NULL,
@@ -24,13 +25,20 @@ CREATE TABLE cursors (
     PRIMARY KEY (source, key)
 );
 
+-- A B-tree entry holds at most 2704 bytes and a long URL is longer, so uniqueness is on a
+-- SHA-256 of the value; every lookup also compares the value itself.
+CREATE FUNCTION rampart_value_hash(value TEXT) RETURNS BYTEA
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT sha256(convert_to(value, 'UTF8')) $$;
+
 CREATE TABLE indicators (
     id         BIGSERIAL PRIMARY KEY,
     kind       TEXT NOT NULL,
     value      TEXT NOT NULL,
+    value_hash BYTEA NOT NULL GENERATED ALWAYS AS (rampart_value_hash(value)) STORED,
     first_seen BIGINT NOT NULL,
     suppressed TEXT,
-    UNIQUE (kind, value),
+    UNIQUE (kind, value_hash),
     CHECK (octet_length(value) <= 65536)
 );
 
@@ -38,7 +46,7 @@ CREATE INDEX indicators_suppressed ON indicators (id) WHERE suppressed IS NOT NU
 
 CREATE TABLE statements (
     indicator_id BIGINT NOT NULL,
-    source       TEXT NOT NULL,
+    source       TEXT COLLATE "C" NOT NULL,
     first_seen   BIGINT NOT NULL,
     last_seen    BIGINT NOT NULL,
     confidence   BIGINT NOT NULL,
@@ -60,7 +68,7 @@ CREATE TABLE statements (
 CREATE INDEX statements_by_source ON statements (source, indicator_id);
 
 CREATE TABLE objects (
-    id                TEXT PRIMARY KEY,
+    id                TEXT COLLATE "C" PRIMARY KEY,
     object_type       TEXT NOT NULL,
     name              TEXT,
     attack_id         TEXT,
@@ -78,13 +86,13 @@ CREATE INDEX objects_by_type ON objects (object_type, id);
 CREATE INDEX objects_by_source_ref ON objects (source_ref) WHERE source_ref IS NOT NULL;
 
 CREATE TABLE allowlist (
-    value  TEXT PRIMARY KEY,
+    value  TEXT COLLATE "C" PRIMARY KEY,
     reason TEXT NOT NULL,
     added  BIGINT NOT NULL
 );
 
 CREATE TABLE assets (
-    name        TEXT PRIMARY KEY,
+    name        TEXT COLLATE "C" PRIMARY KEY,
     kind        TEXT NOT NULL,
     owner       TEXT,
     criticality BIGINT NOT NULL,
