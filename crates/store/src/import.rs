@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rampart_model::{AttackId, ContextObject, Direction, IndicatorKind, PatternNote, SourceInfo, Tlp};
 use tokio::sync::mpsc;
 
-use crate::rows::{ObjectValues, direction_text, from_json, json_list, micros};
+use crate::rows::{ObjectValues, direction_text, from_json, micros, to_json};
 use crate::{ImportBatch, ImportSummary, StagedObservation, StoreError};
 
 /// An indicator as the writer binds it.
@@ -59,9 +59,10 @@ pub(crate) struct StatementValues {
     pub last_seen: i64,
     pub confidence: i64,
     pub tlp: &'static str,
-    pub labels: String,
-    pub techniques: String,
-    pub threats: String,
+    /// JSON lists; `None` for the empty list (most rows), which writers bind as a shared `[]`.
+    pub labels: Option<String>,
+    pub techniques: Option<String>,
+    pub threats: Option<String>,
     pub reference: String,
     pub valid_until: Option<i64>,
     pub revoked: bool,
@@ -76,9 +77,13 @@ pub(crate) trait ImportWriter: Send {
     fn import_id(&self) -> i64;
     /// The existing indicators among `keys`, with this source's statement on each.
     async fn lookup(&mut self, keys: &[Key]) -> Result<Vec<Found>, StoreError>;
-    /// Inserts indicators, setting their ids. Returns the indices of rows that a concurrent
-    /// writer inserted first (they keep no id and must be looked up).
-    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<Vec<usize>, StoreError>;
+    /// Whether inserting a batch before looking it up pays off when most of the previous batch
+    /// was new (the insert then skips what exists, and only a partial insert needs a lookup).
+    fn insert_first(&self) -> bool;
+    /// Inserts the indicators that do not exist yet, setting every row's `id` (an existing
+    /// indicator is left alone, and its row's id is not used). Returns whether every row was
+    /// inserted; if not, the caller finds out which were by looking them up.
+    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<bool, StoreError>;
     /// Sets the suppression reason of existing indicators.
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError>;
     /// Inserts or replaces statements of this source.
@@ -126,10 +131,14 @@ async fn receive<W: ImportWriter>(
     batches: &mut mpsc::Receiver<ImportBatch>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
+    // A new source's first import is all new; a feed pulled again is mostly known.
+    let mut expect_new = true;
     while let Some(batch) = batches.recv().await {
         match batch {
             ImportBatch::Observations(observations) => {
-                write_observations(writer, source, now, observations, summary).await?;
+                let new = summary.new;
+                let distinct = write_observations(writer, source, now, observations, summary, expect_new).await?;
+                expect_new = (summary.new - new) * 2 > distinct;
             }
             ImportBatch::Objects(objects) => {
                 summary.objects += writer.write_objects(newest_objects(objects)).await?;
@@ -214,17 +223,21 @@ impl Resolved {
             last_seen: self.last_seen,
             confidence: i64::from(self.confidence),
             tlp: self.tlp.short(),
-            labels: json_list(&self.labels),
-            techniques: json_list(&self.techniques),
-            threats: json_list(&self.threats),
+            labels: nonempty_json_list(&self.labels),
+            techniques: nonempty_json_list(&self.techniques),
+            threats: nonempty_json_list(&self.threats),
             reference: self.reference,
             valid_until: self.valid_until,
             revoked: self.revoked,
             direction: self.direction.map(direction_text),
             port: self.port.map(i64::from),
-            pattern: self.pattern.as_ref().map(crate::rows::to_json),
+            pattern: self.pattern.as_ref().map(to_json),
         }
     }
+}
+
+fn nonempty_json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| to_json(items))
 }
 
 /// `earlier` followed by the items of `later` it lacks, in order.
@@ -243,13 +256,22 @@ struct Pending {
     statement: Resolved,
 }
 
+/// Where a batch's indicator stands: inserted by this batch, or found with this source's
+/// statement on it (if any).
+enum Resolution {
+    New(i64),
+    Existing(Found),
+}
+
+/// Writes one batch of observations; returns how many distinct indicators it held.
 async fn write_observations<W: ImportWriter>(
     writer: &mut W,
     source: &SourceInfo,
     now: i64,
     observations: Vec<StagedObservation>,
     summary: &mut ImportSummary,
-) -> Result<(), StoreError> {
+    expect_new: bool,
+) -> Result<u64, StoreError> {
     // Deduplicate first: the store sees each indicator once per batch.
     let mut positions: HashMap<(IndicatorKind, String), usize> = HashMap::with_capacity(observations.len());
     let mut pending: Vec<Pending> = Vec::with_capacity(observations.len());
@@ -276,56 +298,20 @@ async fn write_observations<W: ImportWriter>(
     }
     let keys: Vec<Key> = keys.into_iter().flatten().collect();
 
-    let mut found: Vec<Option<Found>> = Vec::with_capacity(keys.len());
-    found.resize_with(keys.len(), || None);
-    for row in writer.lookup(&keys).await? {
-        place(&mut found, row)?;
-    }
-
-    // Insert what is missing; a concurrent writer may have inserted some of it meanwhile.
-    let mut new_rows: Vec<NewIndicator> = Vec::new();
-    let mut new_positions: Vec<usize> = Vec::new();
-    for (position, slot) in found.iter().enumerate() {
-        if slot.is_none() {
-            new_positions.push(position);
-            new_rows.push(NewIndicator {
-                key: keys[position].clone(),
-                first_seen: pending[position].statement.first_seen,
-                suppressed: pending[position].suppressed.clone(),
-                id: 0,
-            });
-        }
-    }
-    let mut ids: Vec<Option<i64>> = vec![None; keys.len()];
-    if !new_rows.is_empty() {
-        let raced = writer.insert_indicators(&mut new_rows).await?;
-        for (row, &position) in new_rows.iter().zip(&new_positions) {
-            ids[position] = Some(row.id);
-        }
-        if !raced.is_empty() {
-            let raced_positions: Vec<usize> = raced.iter().map(|&index| new_positions[index]).collect();
-            let raced_keys: Vec<Key> = raced_positions.iter().map(|&position| keys[position].clone()).collect();
-            for mut row in writer.lookup(&raced_keys).await? {
-                let index = usize::try_from(row.position).ok().and_then(|index| raced_positions.get(index).copied());
-                let position = index.ok_or_else(|| lookup_position_error(row.position))?;
-                row.position = i64::try_from(position).unwrap_or(i64::MAX);
-                ids[position] = None;
-                place(&mut found, row)?;
-            }
-        }
-    }
+    let insert_first = expect_new && writer.insert_first();
+    let resolutions = resolve(writer, &keys, &pending, insert_first).await?;
 
     let import_id = writer.import_id();
     let mut statements = Vec::with_capacity(pending.len());
     let mut suppressions = Vec::new();
-    for (position, entry) in pending.into_iter().enumerate() {
+    for (entry, resolution) in pending.into_iter().zip(resolutions) {
         let Pending { suppressed, mut statement } = entry;
-        let indicator_id = match (&found[position], ids[position]) {
-            (None, Some(id)) => {
+        let indicator_id = match resolution {
+            Resolution::New(id) => {
                 summary.new += 1;
                 id
             }
-            (Some(existing), _) => {
+            Resolution::Existing(existing) => {
                 if let Some(reason) = suppressed
                     && existing.suppressed.as_deref() != Some(reason.as_str())
                 {
@@ -337,7 +323,7 @@ async fn write_observations<W: ImportWriter>(
                         statement.last_seen = statement.last_seen.max(last_seen);
                         if existing.statement_import_id == Some(import_id) {
                             summary.duplicate += 1;
-                            merge_stored_lists(&mut statement, existing)?;
+                            merge_stored_lists(&mut statement, &existing)?;
                         } else {
                             summary.updated += 1;
                         }
@@ -346,32 +332,91 @@ async fn write_observations<W: ImportWriter>(
                 }
                 existing.id
             }
-            (None, None) => {
-                return Err(StoreError::Corrupt {
-                    table: "indicators",
-                    reason: format!("indicator {:?} was neither found nor inserted", keys[position].value),
-                });
-            }
         };
         statements.push(statement.into_values(indicator_id));
     }
     if !suppressions.is_empty() {
         writer.set_suppressed(suppressions).await?;
     }
-    writer.write_statements(statements).await
+    writer.write_statements(statements).await?;
+    Ok(keys.len() as u64)
+}
+
+/// Finds or inserts every key, in one of two orders: look up, then insert what is missing; or
+/// (when the batch is probably new) insert, and look up only if some rows already existed.
+/// Either way an inserted row is recognised by carrying the id given to it here.
+async fn resolve<W: ImportWriter>(
+    writer: &mut W,
+    keys: &[Key],
+    pending: &[Pending],
+    insert_first: bool,
+) -> Result<Vec<Resolution>, StoreError> {
+    let mut found: Vec<Option<Found>> = Vec::with_capacity(keys.len());
+    found.resize_with(keys.len(), || None);
+    let candidates: Vec<usize> = if insert_first {
+        (0..keys.len()).collect()
+    } else {
+        for row in writer.lookup(keys).await? {
+            let position = position_of(row.position, keys.len())?;
+            found[position] = Some(row);
+        }
+        (0..keys.len()).filter(|&position| found[position].is_none()).collect()
+    };
+
+    let mut new_ids: Vec<Option<i64>> = vec![None; keys.len()];
+    if !candidates.is_empty() {
+        let mut rows: Vec<NewIndicator> = candidates
+            .iter()
+            .map(|&position| NewIndicator {
+                key: keys[position].clone(),
+                first_seen: pending[position].statement.first_seen,
+                suppressed: pending[position].suppressed.clone(),
+                id: 0,
+            })
+            .collect();
+        if writer.insert_indicators(&mut rows).await? {
+            for (row, &position) in rows.iter().zip(&candidates) {
+                new_ids[position] = Some(row.id);
+            }
+        } else {
+            let candidate_keys: Vec<Key> = rows.iter().map(|row| row.key.clone()).collect();
+            for mut row in writer.lookup(&candidate_keys).await? {
+                let index = position_of(row.position, candidates.len())?;
+                let position = candidates[index];
+                if row.id == rows[index].id {
+                    new_ids[position] = Some(row.id);
+                } else {
+                    row.position = i64::try_from(position).unwrap_or(i64::MAX);
+                    found[position] = Some(row);
+                }
+            }
+        }
+    }
+
+    found
+        .into_iter()
+        .zip(new_ids)
+        .enumerate()
+        .map(|(position, pair)| match pair {
+            (_, Some(id)) => Ok(Resolution::New(id)),
+            (Some(existing), None) => Ok(Resolution::Existing(existing)),
+            (None, None) => Err(StoreError::Corrupt {
+                table: "indicators",
+                reason: format!("indicator {:?} was neither found nor inserted", keys[position].value),
+            }),
+        })
+        .collect()
 }
 
 fn lookup_position_error(position: i64) -> StoreError {
     StoreError::Corrupt { table: "indicators", reason: format!("lookup returned unknown position {position}") }
 }
 
-fn place(found: &mut [Option<Found>], row: Found) -> Result<(), StoreError> {
-    let slot = usize::try_from(row.position)
+fn position_of(position: i64, count: usize) -> Result<usize, StoreError> {
+    usize::try_from(position)
         .ok()
-        .and_then(|position| found.get_mut(position))
-        .ok_or_else(|| lookup_position_error(row.position))?;
-    *slot = Some(row);
-    Ok(())
+        .filter(|&index| index < count)
+        .ok_or_else(|| lookup_position_error(position))
 }
 
 /// A statement this import already wrote is written again: keep the lists it had.

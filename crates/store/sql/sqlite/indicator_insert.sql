@@ -1,4 +1,6 @@
--- New indicators with ids the importer assigned while holding the write lock.
+-- New indicators with ids the importer assigned while holding the write lock. An indicator
+-- that exists is skipped (its id goes unused); the importer then looks the chunk up.
 -- row: (?, ?, ?, ?, ?)
 INSERT INTO indicators (id, kind, value, first_seen, suppressed)
 VALUES {rows}
+ON CONFLICT (kind, value) DO NOTHING

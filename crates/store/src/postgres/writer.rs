@@ -2,8 +2,6 @@
 //! through `unnest`, indicator ids drawn from the sequence before inserting so that rows a
 //! concurrent import inserted first are recognised by their missing id.
 
-use std::collections::HashSet;
-
 use rampart_model::Timestamp;
 use sqlx::{Postgres, Transaction};
 
@@ -46,6 +44,12 @@ impl ImportWriter for PostgresImport {
         self.import_id
     }
 
+    fn insert_first(&self) -> bool {
+        // Lookups are cheap here, and inserting first would burn sequence numbers on every
+        // indicator a feed lists again.
+        false
+    }
+
     async fn lookup(&mut self, keys: &[Key]) -> Result<Vec<Found>, StoreError> {
         let mut found = Vec::new();
         for (chunk_index, chunk) in keys.chunks(ARRAY_ROWS).enumerate() {
@@ -67,9 +71,9 @@ impl ImportWriter for PostgresImport {
         Ok(found)
     }
 
-    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<Vec<usize>, StoreError> {
-        let mut raced = Vec::new();
-        for (chunk_index, chunk) in rows.chunks_mut(ARRAY_ROWS).enumerate() {
+    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<bool, StoreError> {
+        let mut all_inserted = true;
+        for chunk in rows.chunks_mut(ARRAY_ROWS) {
             let count = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
             let ids: Vec<i64> = sqlx::query_scalar(sql::INDICATOR_IDS).bind(count).fetch_all(&mut *self.tx).await?;
             if ids.len() != chunk.len() {
@@ -85,25 +89,18 @@ impl ImportWriter for PostgresImport {
             let values: Vec<&str> = chunk.iter().map(|row| &*row.key.value).collect();
             let first_seen: Vec<i64> = chunk.iter().map(|row| row.first_seen).collect();
             let suppressed: Vec<Option<&str>> = chunk.iter().map(|row| row.suppressed.as_deref()).collect();
-            let inserted: Vec<i64> = sqlx::query_scalar(sql::INDICATOR_INSERT)
+            let inserted = sqlx::query(sql::INDICATOR_INSERT)
                 .bind(&ids)
                 .bind(kinds)
                 .bind(values)
                 .bind(first_seen)
                 .bind(suppressed)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            if inserted.len() != chunk.len() {
-                let inserted: HashSet<i64> = inserted.into_iter().collect();
-                raced.extend(
-                    ids.iter()
-                        .enumerate()
-                        .filter(|(_, id)| !inserted.contains(id))
-                        .map(|(index, _)| chunk_index * ARRAY_ROWS + index),
-                );
-            }
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+            all_inserted &= inserted == chunk.len() as u64;
         }
-        Ok(raced)
+        Ok(all_inserted)
     }
 
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError> {
@@ -125,9 +122,9 @@ impl ImportWriter for PostgresImport {
                 .bind(column(|row| row.last_seen))
                 .bind(column(|row| row.confidence))
                 .bind(text(|row| row.tlp))
-                .bind(text(|row| &row.labels))
-                .bind(text(|row| &row.techniques))
-                .bind(text(|row| &row.threats))
+                .bind(text(|row| row.labels.as_deref().unwrap_or("[]")))
+                .bind(text(|row| row.techniques.as_deref().unwrap_or("[]")))
+                .bind(text(|row| row.threats.as_deref().unwrap_or("[]")))
                 .bind(text(|row| &row.reference))
                 .bind(chunk.iter().map(|row| row.valid_until).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|row| row.revoked).collect::<Vec<_>>())

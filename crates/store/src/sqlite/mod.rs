@@ -53,14 +53,18 @@ impl SqliteStore {
             // Rows cross from SQLite's worker thread in one channel: let a lookup's rows flow
             // without a thread hand-off per row.
             .row_buffer_size(1024)
+            // Fewer, larger pages: a commit writes a quarter of the WAL frames of the 4 KiB
+            // default, and B-trees are shallower. Only takes effect when the file is created.
+            .pragma("page_size", "16384")
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-131072");
-        if !in_memory && let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                tokio::fs::create_dir_all(parent).await.map_err(|err| {
-                    StoreError::Config(format!("cannot create directory {}: {err}", parent.display()))
-                })?;
-            }
+        if !in_memory
+            && let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            tokio::fs::create_dir_all(parent).await.map_err(|err| {
+                StoreError::Config(format!("cannot create directory {}: {err}", parent.display()))
+            })?;
         }
         let write_options = if in_memory {
             options.clone()

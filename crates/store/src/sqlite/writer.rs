@@ -1,16 +1,21 @@
 //! The SQLite side of an import: one `BEGIN IMMEDIATE` transaction, multi-row statements of
 //! up to a few hundred rows, and indicator ids assigned here (the transaction holds SQLite's
 //! only write lock, so `max(id) + 1` onwards is free) instead of read back per row.
+//!
+//! Arguments are the cost that remains once rows travel in multi-row statements, so they are
+//! reserved up front and the texts repeated on every row (kinds, TLP names, `[]`, the source)
+//! are shared rather than copied; lookups come back as one JSON value rather than a row each.
 
 use std::sync::Arc;
 
 use rampart_model::Timestamp;
-use sqlx::{Sqlite, Transaction};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Encode, Sqlite, Transaction, Type};
 
 use super::queries as sql;
 use crate::import::{Found, ImportWriter, Key, NewIndicator, StatementValues};
 use crate::multirow::MultiRow;
-use crate::rows::{ObjectValues, micros, to_json};
+use crate::rows::{ObjectValues, corrupt, micros, to_json};
 use crate::{ImportSummary, StoreError};
 
 // Rows per statement: sized so that rows × parameters stays far below SQLite's 32766 and the
@@ -21,6 +26,40 @@ static SUPPRESS: MultiRow = MultiRow::new(sql::INDICATOR_SUPPRESS_MANY, 512);
 static UPSERT_STATEMENTS: MultiRow = MultiRow::new(sql::STATEMENT_UPSERT, 512);
 static UPSERT_OBJECTS: MultiRow = MultiRow::new(sql::OBJECT_UPSERT, 256);
 
+/// One element of the lookup's JSON array (see `import_lookup.sql`).
+type FoundTuple =
+    (i64, i64, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>);
+
+/// Texts that repeat on many rows, each allocated once per import.
+#[derive(Default)]
+struct SharedTexts(Vec<(&'static str, Arc<str>)>);
+
+impl SharedTexts {
+    fn get(&mut self, text: &'static str) -> Arc<str> {
+        if let Some((_, shared)) = self.0.iter().find(|(known, _)| *known == text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.push((text, Arc::clone(&shared)));
+        shared
+    }
+}
+
+/// The arguments of one statement, reserved for all its rows.
+struct Args(SqliteArguments);
+
+impl Args {
+    fn with_capacity(count: usize) -> Args {
+        let mut arguments = SqliteArguments::default();
+        arguments.reserve(count, 0);
+        Args(arguments)
+    }
+
+    fn add<T: for<'t> Encode<'t, Sqlite> + Type<Sqlite>>(&mut self, value: T) -> Result<(), StoreError> {
+        self.0.add(value).map_err(|err| StoreError::Database(sqlx::Error::Encode(err)))
+    }
+}
+
 /// One import in progress on SQLite.
 pub(super) struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
@@ -28,6 +67,7 @@ pub(super) struct SqliteImport {
     import_id: i64,
     now: i64,
     next_id: i64,
+    texts: SharedTexts,
 }
 
 impl SqliteImport {
@@ -46,7 +86,21 @@ impl SqliteImport {
         let import_id: i64 =
             sqlx::query_scalar(sql::IMPORT_BEGIN).bind(source).bind(now).fetch_one(&mut *tx).await?;
         let max_id: i64 = sqlx::query_scalar(sql::INDICATOR_MAX_ID).fetch_one(&mut *tx).await?;
-        Ok(SqliteImport { tx, source: Arc::from(source), import_id, now, next_id: max_id + 1 })
+        Ok(SqliteImport {
+            tx,
+            source: Arc::from(source),
+            import_id,
+            now,
+            next_id: max_id + 1,
+            texts: SharedTexts::default(),
+        })
+    }
+
+    fn list(&mut self, list: Option<String>) -> Arc<str> {
+        match list {
+            Some(list) => Arc::from(list),
+            None => self.texts.get("[]"),
+        }
     }
 }
 
@@ -55,49 +109,63 @@ impl ImportWriter for SqliteImport {
         self.import_id
     }
 
+    fn insert_first(&self) -> bool {
+        true
+    }
+
     async fn lookup(&mut self, keys: &[Key]) -> Result<Vec<Found>, StoreError> {
         let mut found = Vec::new();
         let mut start = 0;
         for size in LOOKUP.chunks(keys.len()) {
-            let mut query = sqlx::query_as::<_, Found>(LOOKUP.sql(size))
-                .bind(self.import_id)
-                .bind(self.import_id)
-                .bind(self.import_id);
-            for key in &keys[start..start + size] {
-                query = query.bind(key.kind.as_str()).bind(Arc::clone(&key.value));
+            let mut args = Args::with_capacity(size * 2 + 4);
+            for _ in 0..3 {
+                args.add(self.import_id)?;
             }
-            let rows = query.bind(Arc::clone(&self.source)).fetch_all(&mut *self.tx).await?;
+            for key in &keys[start..start + size] {
+                args.add(self.texts.get(key.kind.as_str()))?;
+                args.add(Arc::clone(&key.value))?;
+            }
+            args.add(Arc::clone(&self.source))?;
+            let json: String = sqlx::query_scalar_with(LOOKUP.sql(size), args.0).fetch_one(&mut *self.tx).await?;
+            let rows: Vec<FoundTuple> =
+                serde_json::from_str(&json).map_err(|err| corrupt("indicators", format!("lookup result: {err}")))?;
             let offset = i64::try_from(start).unwrap_or(i64::MAX);
-            found.extend(rows.into_iter().map(|mut row| {
-                row.position += offset;
-                row
+            found.extend(rows.into_iter().map(|row| Found {
+                position: row.0 + offset,
+                id: row.1,
+                suppressed: row.2,
+                statement_first_seen: row.3,
+                statement_last_seen: row.4,
+                statement_import_id: row.5,
+                statement_labels: row.6,
+                statement_techniques: row.7,
+                statement_threats: row.8,
             }));
             start += size;
         }
         Ok(found)
     }
 
-    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<Vec<usize>, StoreError> {
+    async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<bool, StoreError> {
         for row in rows.iter_mut() {
             row.id = self.next_id;
             self.next_id += 1;
         }
+        let mut inserted = 0;
         let mut start = 0;
         for size in INSERT_INDICATORS.chunks(rows.len()) {
-            let mut query = sqlx::query(INSERT_INDICATORS.sql(size));
+            let mut args = Args::with_capacity(size * 5);
             for row in &mut rows[start..start + size] {
-                query = query
-                    .bind(row.id)
-                    .bind(row.key.kind.as_str())
-                    .bind(Arc::clone(&row.key.value))
-                    .bind(row.first_seen)
-                    .bind(row.suppressed.take());
+                args.add(row.id)?;
+                args.add(self.texts.get(row.key.kind.as_str()))?;
+                args.add(Arc::clone(&row.key.value))?;
+                args.add(row.first_seen)?;
+                args.add(row.suppressed.take())?;
             }
-            query.execute(&mut *self.tx).await?;
+            inserted += sqlx::query_with(INSERT_INDICATORS.sql(size), args.0).execute(&mut *self.tx).await?.rows_affected();
             start += size;
         }
-        // Nobody else can write while this transaction holds the lock: nothing raced.
-        Ok(Vec::new())
+        Ok(inserted == rows.len() as u64)
     }
 
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError> {
@@ -115,27 +183,26 @@ impl ImportWriter for SqliteImport {
     async fn write_statements(&mut self, rows: Vec<StatementValues>) -> Result<(), StoreError> {
         let mut rows = rows.into_iter();
         for size in UPSERT_STATEMENTS.chunks(rows.len()) {
-            let mut query = sqlx::query(UPSERT_STATEMENTS.sql(size));
+            let mut args = Args::with_capacity(size * 14 + 2);
             for row in rows.by_ref().take(size) {
-                query = query
-                    .bind(row.indicator_id)
-                    .bind(Arc::clone(&self.source))
-                    .bind(row.first_seen)
-                    .bind(row.last_seen)
-                    .bind(row.confidence)
-                    .bind(row.tlp)
-                    .bind(row.labels)
-                    .bind(row.techniques)
-                    .bind(row.threats)
-                    .bind(row.reference)
-                    .bind(row.valid_until)
-                    .bind(row.revoked)
-                    .bind(row.direction)
-                    .bind(row.port)
-                    .bind(row.pattern)
-                    .bind(self.import_id);
+                args.add(row.indicator_id)?;
+                args.add(row.first_seen)?;
+                args.add(row.last_seen)?;
+                args.add(row.confidence)?;
+                args.add(self.texts.get(row.tlp))?;
+                args.add(self.list(row.labels))?;
+                args.add(self.list(row.techniques))?;
+                args.add(self.list(row.threats))?;
+                args.add(row.reference)?;
+                args.add(row.valid_until)?;
+                args.add(row.revoked)?;
+                args.add(row.direction.map(|direction| self.texts.get(direction)))?;
+                args.add(row.port)?;
+                args.add(row.pattern)?;
             }
-            query.execute(&mut *self.tx).await?;
+            args.add(Arc::clone(&self.source))?;
+            args.add(self.import_id)?;
+            sqlx::query_with(UPSERT_STATEMENTS.sql(size), args.0).execute(&mut *self.tx).await?;
         }
         Ok(())
     }

@@ -291,15 +291,25 @@ pub async fn large_import_spans_many_chunks(store: &dyn Store) {
     assert_eq!(store.counts().await.unwrap().indicators, 5000);
     assert_eq!(stored(store, &address(7)).await.sources[0].reference, "repeat");
 
-    let everything: Vec<_> = (0..5000).map(|n| observation(address(n), "again")).collect();
+    // Again, with 100 new ones at the end: after a batch of known indicators the store looks
+    // the next one up before inserting, after a new one it inserts first; both must count alike.
+    let known: Vec<_> = (0..2500).map(|n| observation(address(n), "again")).collect();
+    let mixed: Vec<_> = (2500..5100).map(|n| observation(address(n), "again")).collect();
+    let fresh: Vec<_> = (5100..5200).map(|n| observation(address(n), "fresh")).collect();
     let again = import(
         store,
         &a,
-        vec![ImportBatch::observations(everything), ImportBatch::Commit(Commit { full_list: true, cursors: Vec::new() })],
+        vec![
+            ImportBatch::observations(known),
+            ImportBatch::observations(mixed),
+            ImportBatch::observations(fresh),
+            ImportBatch::Commit(Commit { full_list: true, cursors: Vec::new() }),
+        ],
     )
     .await
     .unwrap();
-    assert_eq!(again, summary(0, 5000, 0, 0));
+    assert_eq!(again, summary(200, 5000, 0, 0));
+    assert_eq!(store.counts().await.unwrap().indicators, 5200);
     let page = store.search(&SearchQuery { limit: 0, ..SearchQuery::default() }).await.unwrap();
     assert_eq!(page.len(), 1000, "limit 0 means the default page of 1000");
 }
