@@ -71,6 +71,17 @@ pub(crate) struct StatementValues {
     pub pattern: Option<String>,
 }
 
+impl StatementValues {
+    /// Whether the rarely set fields all have their usual value (writers may bind less).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.valid_until.is_none()
+            && !self.revoked
+            && self.direction.is_none()
+            && self.port.is_none()
+            && self.pattern.is_none()
+    }
+}
+
 /// One backend's writes for one import, all inside one transaction that it holds.
 pub(crate) trait ImportWriter: Send {
     /// The id of this import, stamped on every statement it writes.
@@ -124,6 +135,23 @@ pub(crate) async fn run<W: ImportWriter>(
     }
 }
 
+/// The next message of an import, with observations already deduplicated.
+enum Incoming {
+    Observations(Prepared),
+    Other(ImportBatch),
+    Closed,
+}
+
+/// Receives the next message and prepares it if it holds observations: run beside the writes
+/// of the previous batch, so that deduplication overlaps with SQL.
+async fn next_incoming(batches: &mut mpsc::Receiver<ImportBatch>, source: &SourceInfo, now: i64) -> Incoming {
+    match batches.recv().await {
+        Some(ImportBatch::Observations(observations)) => Incoming::Observations(prepare(observations, source, now)),
+        Some(other) => Incoming::Other(other),
+        None => Incoming::Closed,
+    }
+}
+
 async fn receive<W: ImportWriter>(
     writer: &mut W,
     source: &SourceInfo,
@@ -133,28 +161,44 @@ async fn receive<W: ImportWriter>(
 ) -> Result<(), StoreError> {
     // A new source's first import is all new; a feed pulled again is mostly known.
     let mut expect_new = true;
-    while let Some(batch) = batches.recv().await {
-        match batch {
-            ImportBatch::Observations(observations) => {
+    let mut incoming = next_incoming(batches, source, now).await;
+    loop {
+        incoming = match incoming {
+            Incoming::Observations(prepared) => {
                 let new = summary.new;
-                let distinct = write_observations(writer, source, now, observations, summary, expect_new).await?;
+                let distinct = prepared.keys.len() as u64;
+                // A failed write ends the import at once, without waiting for the next message.
+                let ((), following) = futures::try_join!(
+                    write_observations(writer, prepared, summary, expect_new),
+                    async { Ok(next_incoming(batches, source, now).await) }
+                )?;
                 expect_new = (summary.new - new) * 2 > distinct;
+                following
             }
-            ImportBatch::Objects(objects) => {
+            Incoming::Other(ImportBatch::Observations(observations)) => {
+                Incoming::Observations(prepare(observations, source, now))
+            }
+            Incoming::Other(ImportBatch::Objects(objects)) => {
                 summary.objects += writer.write_objects(newest_objects(objects)).await?;
+                next_incoming(batches, source, now).await
             }
-            ImportBatch::Rejected(count) => summary.rejected += count,
-            ImportBatch::Commit(commit) => {
+            Incoming::Other(ImportBatch::Rejected(count)) => {
+                summary.rejected += count;
+                next_incoming(batches, source, now).await
+            }
+            Incoming::Other(ImportBatch::Commit(commit)) => {
                 if commit.full_list {
                     summary.withdrawn = writer.withdraw_unrenewed().await?;
                 }
                 writer.set_cursors(&commit.cursors).await?;
                 return Ok(());
             }
-            ImportBatch::Abort(reason) => return Err(StoreError::Aborted(reason)),
-        }
+            Incoming::Other(ImportBatch::Abort(reason)) => return Err(StoreError::Aborted(reason)),
+            Incoming::Closed => {
+                return Err(StoreError::Aborted("the batch channel closed without a commit".into()));
+            }
+        };
     }
-    Err(StoreError::Aborted("the batch channel closed without a commit".into()))
 }
 
 /// One source's statement about one indicator with the source's defaults applied.
@@ -263,18 +307,19 @@ enum Resolution {
     Existing(Found),
 }
 
-/// Writes one batch of observations; returns how many distinct indicators it held.
-async fn write_observations<W: ImportWriter>(
-    writer: &mut W,
-    source: &SourceInfo,
-    now: i64,
-    observations: Vec<StagedObservation>,
-    summary: &mut ImportSummary,
-    expect_new: bool,
-) -> Result<u64, StoreError> {
-    // Deduplicate first: the store sees each indicator once per batch.
+/// A batch of observations deduplicated: each distinct indicator once, with its merged
+/// statement, in the order first seen.
+struct Prepared {
+    keys: Vec<Key>,
+    pending: Vec<Pending>,
+    /// Observations merged into an earlier one of the same batch.
+    duplicates: u64,
+}
+
+fn prepare(observations: Vec<StagedObservation>, source: &SourceInfo, now: i64) -> Prepared {
     let mut positions: HashMap<(IndicatorKind, String), usize> = HashMap::with_capacity(observations.len());
     let mut pending: Vec<Pending> = Vec::with_capacity(observations.len());
+    let mut duplicates = 0;
     for staged in observations {
         let (kind, value, suppressed, statement) = Resolved::new(staged, source, now);
         match positions.entry((kind, value)) {
@@ -284,7 +329,7 @@ async fn write_observations<W: ImportWriter>(
                 if suppressed.is_some() {
                     earlier.suppressed = suppressed;
                 }
-                summary.duplicate += 1;
+                duplicates += 1;
             }
             Entry::Vacant(entry) => {
                 entry.insert(pending.len());
@@ -296,8 +341,18 @@ async fn write_observations<W: ImportWriter>(
     for ((kind, value), position) in positions {
         keys[position] = Some(Key { kind, value: Arc::from(value) });
     }
-    let keys: Vec<Key> = keys.into_iter().flatten().collect();
+    Prepared { keys: keys.into_iter().flatten().collect(), pending, duplicates }
+}
 
+/// Writes one prepared batch of observations.
+async fn write_observations<W: ImportWriter>(
+    writer: &mut W,
+    prepared: Prepared,
+    summary: &mut ImportSummary,
+    expect_new: bool,
+) -> Result<(), StoreError> {
+    let Prepared { keys, pending, duplicates } = prepared;
+    summary.duplicate += duplicates;
     let insert_first = expect_new && writer.insert_first();
     let resolutions = resolve(writer, &keys, &pending, insert_first).await?;
 
@@ -338,8 +393,7 @@ async fn write_observations<W: ImportWriter>(
     if !suppressions.is_empty() {
         writer.set_suppressed(suppressions).await?;
     }
-    writer.write_statements(statements).await?;
-    Ok(keys.len() as u64)
+    writer.write_statements(statements).await
 }
 
 /// Finds or inserts every key, in one of two orders: look up, then insert what is missing; or

@@ -3,6 +3,8 @@
 //!
 //! A template is an ordinary `.sql` file with a `{rows}` placeholder and a comment line
 //! `-- row: (…)` giving one row; `{index}` in the row becomes the row's position in the chunk.
+//! A template may offer variants of the row (`-- row plain: (…)`) with literals in place of
+//! parameters that are usually NULL, so that the common rows bind fewer values.
 //! Chunks are full (`max_rows`) or a power of two, so each template has a handful of texts and
 //! each stays prepared in the connection's statement cache.
 
@@ -11,6 +13,8 @@ use std::sync::OnceLock;
 /// One multi-row statement template and its generated texts.
 pub(crate) struct MultiRow {
     template: &'static str,
+    /// The row line's label: `row` or `row NAME`.
+    row: &'static str,
     max_rows: usize,
     texts: OnceLock<Vec<String>>,
 }
@@ -19,8 +23,13 @@ impl MultiRow {
     /// `max_rows` must be a power of two; rows × parameters per row must stay within the
     /// backend's bind limit (32766 on SQLite, 65535 on PostgreSQL).
     pub(crate) const fn new(template: &'static str, max_rows: usize) -> MultiRow {
+        MultiRow::variant(template, "row", max_rows)
+    }
+
+    /// The template with its `-- {row}:` line as the row, e.g. `row plain`.
+    pub(crate) const fn variant(template: &'static str, row: &'static str, max_rows: usize) -> MultiRow {
         assert!(max_rows.is_power_of_two());
-        MultiRow { template, max_rows, texts: OnceLock::new() }
+        MultiRow { template, row, max_rows, texts: OnceLock::new() }
     }
 
     /// Chunk sizes covering `count` rows: full chunks, then decreasing powers of two.
@@ -49,13 +58,16 @@ impl MultiRow {
         let row = self
             .template
             .lines()
-            .find_map(|line| line.trim_start().strip_prefix("-- row:"))
+            .find_map(|line| {
+                let label = line.trim_start().strip_prefix("-- ")?;
+                label.strip_prefix(self.row)?.strip_prefix(':')
+            })
             .map_or("", str::trim);
-        // The row line would put its placeholders in a comment of every statement: drop it.
+        // Row lines would put their placeholders in a comment of every statement: drop them.
         let template: String = self
             .template
             .lines()
-            .filter(|line| !line.trim_start().starts_with("-- row:"))
+            .filter(|line| !line.trim_start().starts_with("-- row"))
             .collect::<Vec<_>>()
             .join("\n");
         let mut texts = Vec::new();
@@ -79,7 +91,8 @@ impl MultiRow {
 mod tests {
     use super::*;
 
-    static TEMPLATE: MultiRow = MultiRow::new("-- row: ({index}, ?)\nSELECT * FROM (VALUES {rows})", 8);
+    static TEMPLATE: MultiRow = MultiRow::new("-- row: ({index}, ?)\n-- row plain: ({index}, 0)\nSELECT * FROM (VALUES {rows})", 8);
+    static PLAIN: MultiRow = MultiRow::variant(TEMPLATE.template, "row plain", 8);
 
     #[test]
     fn chunks_cover_the_count_with_few_sizes() {
@@ -92,5 +105,6 @@ mod tests {
     fn rows_are_numbered() {
         assert!(TEMPLATE.sql(2).ends_with("(VALUES (0, ?),\n(1, ?))"));
         assert_eq!(TEMPLATE.sql(8).matches('?').count(), 8);
+        assert_eq!(PLAIN.sql(2), "SELECT * FROM (VALUES (0, 0),\n(1, 0))");
     }
 }

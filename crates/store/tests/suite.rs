@@ -130,6 +130,7 @@ suite! {
     imports::large_import_spans_many_chunks,
     imports::objects_keep_the_newest_and_relate,
     imports::long_values_are_stored,
+    imports::failure_is_reported_while_the_sender_waits,
     records::suppression_set_and_clear,
     records::search_filters_and_pages,
     records::allowlist_entries,

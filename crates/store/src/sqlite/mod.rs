@@ -9,6 +9,8 @@ mod queries;
 mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,6 +39,34 @@ static SUPPRESS_MANY: MultiRow = MultiRow::new(sql::SUPPRESSION_SET_MANY, 1024);
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Copies committed WAL frames into the database file on its own connection, after imports,
+/// so that an import's commit does not wait for it (SQLite would otherwise checkpoint inside
+/// the commit once the WAL passes its threshold). The writer keeps a large automatic threshold
+/// as a backstop.
+struct Checkpointer {
+    pool: SqlitePool,
+    running: Arc<AtomicBool>,
+}
+
+impl Checkpointer {
+    /// Starts a checkpoint in the background unless one is running.
+    fn request(&self) {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let pool = self.pool.clone();
+        let running = Arc::clone(&self.running);
+        tokio::spawn(async move {
+            let result = sqlx::query(sql::WAL_CHECKPOINT).execute(&pool).await;
+            running.store(false, Ordering::Release);
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "background WAL checkpoint failed");
+            }
+        });
+    }
 }
 
 impl SqliteStore {
@@ -69,7 +99,11 @@ impl SqliteStore {
         let write_options = if in_memory {
             options.clone()
         } else {
-            options.clone().journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal)
+            options
+                .clone()
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("wal_autocheckpoint", "16384")
         };
         // One connection that is never closed: an in-memory database dies with it, and an
         // import may hold it for minutes, hence the long acquire timeout.
@@ -82,15 +116,18 @@ impl SqliteStore {
             .connect_with(write_options)
             .await?;
         migrator().run(&writer).await?;
-        let reader = if in_memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(60))
-                .connect_lazy_with(options.read_only(true))
+        if in_memory {
+            return Ok(SqliteStore { reader: writer.clone(), writer, checkpointer: None });
+        }
+        let checkpointer = Checkpointer {
+            pool: SqlitePoolOptions::new().max_connections(1).connect_lazy_with(options.clone()),
+            running: Arc::new(AtomicBool::new(false)),
         };
-        Ok(SqliteStore { writer, reader })
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_lazy_with(options.read_only(true));
+        Ok(SqliteStore { writer, reader, checkpointer: Some(checkpointer) })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
@@ -222,7 +259,11 @@ impl Store for SqliteStore {
         let now = micros(Timestamp::now());
         let tx = self.begin_write().await?;
         let writer = writer::SqliteImport::begin(tx, &source.name, now).await?;
-        crate::import::run(writer, source, now, batches).await
+        let summary = crate::import::run(writer, source, now, batches).await?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.request();
+        }
+        Ok(summary)
     }
 
     async fn indicator(&self, indicator: &Indicator) -> Result<Option<StoredIndicator>, StoreError> {

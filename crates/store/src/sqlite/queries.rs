@@ -48,3 +48,4 @@ pub(super) const STATEMENTS_OF: &str = sql!("statements_of");
 pub(super) const STATEMENTS_WITHDRAW: &str = sql!("statements_withdraw");
 pub(super) const SUPPRESSION_SET: &str = sql!("suppression_set");
 pub(super) const SUPPRESSION_SET_MANY: &str = sql!("suppression_set_many");
+pub(super) const WAL_CHECKPOINT: &str = sql!("wal_checkpoint");

@@ -382,3 +382,16 @@ pub async fn long_values_are_stored(store: &dyn Store) {
     let found = store.search(&SearchQuery { contains: Some("QQQQ".into()), ..SearchQuery::default() }).await.unwrap();
     assert_eq!(found.len(), 1);
 }
+
+pub async fn failure_is_reported_while_the_sender_waits(store: &dyn Store) {
+    // A sender that keeps the channel open (a feed client waiting on the network) must still
+    // learn of a failed write at once, and see its channel closed.
+    let a = add_source(store, "alpha").await;
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let oversized = Indicator::from_canonical(IndicatorKind::Domain, "a".repeat(70_000));
+    sender.send(ImportBatch::observations(vec![observation(oversized, "huge")])).await.unwrap();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(30), store.import(&a, receiver)).await;
+    assert!(matches!(result, Ok(Err(StoreError::Database(_)))), "{result:?}");
+    assert!(sender.send(commit()).await.is_err(), "the channel is closed");
+    assert_eq!(store.counts().await.unwrap().indicators, 0);
+}
