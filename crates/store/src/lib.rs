@@ -5,7 +5,7 @@
 //! that fails half-way leaves the store exactly as it was.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), rampart_store::StoreError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use rampart_store::{open, ImportBatch};
 //! use rampart_model::{Indicator, IndicatorKind, Observation, SourceInfo};
 //! let store = open("sqlite:///tmp/rampart-demo.db").await?;
@@ -22,8 +22,12 @@
 //! # Ok(()) }
 //! ```
 
+mod common;
 mod error;
+mod import;
+mod multirow;
 mod postgres;
+mod rows;
 mod sqlite;
 mod types;
 

@@ -1,0 +1,1 @@
+DELETE FROM allowlist WHERE value = $1

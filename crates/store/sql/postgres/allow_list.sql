@@ -1,0 +1,1 @@
+SELECT value, reason, added FROM allowlist ORDER BY value

@@ -1,0 +1,2 @@
+SELECT id, kind, value, first_seen, suppressed FROM indicators
+WHERE kind = $1 AND value_hash = rampart_value_hash($2) AND value = $2

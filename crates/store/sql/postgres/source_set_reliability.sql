@@ -1,0 +1,1 @@
+UPDATE sources SET reliability = $2 WHERE name = $1

@@ -1,0 +1,1 @@
+DELETE FROM statements WHERE source = $1

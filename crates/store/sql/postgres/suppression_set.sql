@@ -1,0 +1,2 @@
+UPDATE indicators SET suppressed = $3
+WHERE kind = $1 AND value_hash = rampart_value_hash($2) AND value = $2

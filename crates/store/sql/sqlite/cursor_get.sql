@@ -1,0 +1,1 @@
+SELECT value FROM cursors WHERE source = ?1 AND key = ?2

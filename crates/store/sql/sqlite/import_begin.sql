@@ -1,0 +1,1 @@
+INSERT INTO imports (source, started) VALUES (?1, ?2) RETURNING id

@@ -1,0 +1,1 @@
+UPDATE sources SET last_summary = ?2 WHERE name = ?1

@@ -1,0 +1,51 @@
+//! The PostgreSQL statements, kept in `sql/postgres/*.sql` and embedded at compile time.
+
+macro_rules! sql {
+    ($name:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/postgres/", $name, ".sql"))
+    };
+}
+
+/// The migrations in order: version, description, SQL.
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/0001_init.sql")))];
+
+pub(super) const ALLOW_DELETE: &str = sql!("allow_delete");
+pub(super) const ALLOW_LIST: &str = sql!("allow_list");
+pub(super) const ALLOW_UPSERT: &str = sql!("allow_upsert");
+pub(super) const ASSET_LIST: &str = sql!("asset_list");
+pub(super) const ASSET_UPSERT: &str = sql!("asset_upsert");
+pub(super) const COUNTS: &str = sql!("counts");
+pub(super) const CURSOR_GET: &str = sql!("cursor_get");
+pub(super) const CURSOR_SET: &str = sql!("cursor_set");
+pub(super) const IMPORT_BEGIN: &str = sql!("import_begin");
+pub(super) const IMPORT_FINISH: &str = sql!("import_finish");
+pub(super) const IMPORT_LOOKUP: &str = sql!("import_lookup");
+pub(super) const INDICATOR_GET: &str = sql!("indicator_get");
+pub(super) const INDICATOR_IDS: &str = sql!("indicator_ids");
+pub(super) const INDICATOR_INSERT: &str = sql!("indicator_insert");
+pub(super) const INDICATOR_SUPPRESS_MANY: &str = sql!("indicator_suppress_many");
+pub(super) const OBJECT_GET: &str = sql!("object_get");
+pub(super) const OBJECT_UPSERT: &str = sql!("object_upsert");
+pub(super) const OBJECTS_BY_TYPE: &str = sql!("objects_by_type");
+pub(super) const PULL_FAILURE: &str = sql!("pull_failure");
+pub(super) const PULL_NOT_MODIFIED: &str = sql!("pull_not_modified");
+pub(super) const PULL_SUCCESS: &str = sql!("pull_success");
+pub(super) const RELATIONSHIPS_OF: &str = sql!("relationships_of");
+pub(super) const SEARCH: &str = sql!("search");
+pub(super) const SEARCH_BY_SOURCE: &str = sql!("search_by_source");
+pub(super) const SOURCE_CURSORS_DELETE: &str = sql!("source_cursors_delete");
+pub(super) const SOURCE_DELETE: &str = sql!("source_delete");
+pub(super) const SOURCE_EXISTS: &str = sql!("source_exists");
+pub(super) const SOURCE_GET: &str = sql!("source_get");
+pub(super) const SOURCE_LIST: &str = sql!("source_list");
+pub(super) const SOURCE_LOCK: &str = sql!("source_lock");
+pub(super) const SOURCE_SET_RELIABILITY: &str = sql!("source_set_reliability");
+pub(super) const SOURCE_SET_SUMMARY: &str = sql!("source_set_summary");
+pub(super) const SOURCE_STATEMENTS_DELETE: &str = sql!("source_statements_delete");
+pub(super) const SOURCE_UPSERT: &str = sql!("source_upsert");
+pub(super) const STATEMENT_UPSERT: &str = sql!("statement_upsert");
+pub(super) const STATEMENTS_OF: &str = sql!("statements_of");
+pub(super) const STATEMENTS_WITHDRAW: &str = sql!("statements_withdraw");
+pub(super) const SUPPRESSION_SET: &str = sql!("suppression_set");
+pub(super) const SUPPRESSION_SET_MANY: &str = sql!("suppression_set_many");

@@ -1,0 +1,147 @@
+//! One test suite, every backend: each case below runs against a fresh SQLite file and a fresh
+//! PostgreSQL database, so the two backends cannot drift apart.
+//!
+//! PostgreSQL comes from `rampart_testkit::postgres_url()`; each test creates its own database
+//! there and drops it afterwards. When the server is unreachable the PostgreSQL half is skipped
+//! (recorded by the testkit), or fails under `RAMPART_REQUIRE_SERVICES=1`.
+
+#[path = "suite/fixtures.rs"]
+mod fixtures;
+#[path = "suite/imports.rs"]
+mod imports;
+#[path = "suite/records.rs"]
+mod records;
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use futures::FutureExt;
+use rampart_store::Store;
+use sqlx::Connection;
+
+/// Runs `case` against a store in a new temporary SQLite file.
+async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Box<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // A directory that does not exist yet: opening must create it.
+    let path = dir.path().join("nested").join("rampart.db");
+    let store = rampart_store::open(&format!("sqlite://{}", path.display())).await.expect("open sqlite store");
+    assert_eq!(store.backend(), "sqlite");
+    case(store).await;
+}
+
+/// Runs `case` against a store in a new PostgreSQL database, dropped afterwards even if the
+/// case panics.
+async fn on_postgres<F, Fut>(test: &str, case: F)
+where
+    F: FnOnce(Box<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let server = rampart_testkit::postgres_url();
+    let mut admin = match sqlx::PgConnection::connect(&server).await {
+        Ok(connection) => connection,
+        Err(err) => {
+            rampart_testkit::skip_service(test, "postgresql", &err.to_string());
+            return;
+        }
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    let name = format!(
+        "rampart_test_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let url = database_url(&server, &name);
+    let outcome = AssertUnwindSafe(async {
+        let store = rampart_store::open(&url).await.expect("open postgres store");
+        assert_eq!(store.backend(), "postgres");
+        case(store).await;
+    })
+    .catch_unwind()
+    .await;
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    dropped.expect("drop test database");
+}
+
+/// `server` with its database name replaced by `database`.
+fn database_url(server: &str, database: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(base, query)| (base, Some(query)));
+    let after_scheme = base.find("://").map_or(0, |at| at + 3);
+    let base = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// Declares every case twice: `sqlite::case` and `postgres::case`.
+macro_rules! suite {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::on_sqlite(|store| async move { super::$module::$case(&*store).await }).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let test = concat!("store_suite_postgres_", stringify!($case));
+                    super::on_postgres(test, |store| async move { super::$module::$case(&*store).await }).await;
+                }
+            )*
+        }
+    };
+}
+
+suite! {
+    imports::counts_new_updated_added_source_and_duplicates,
+    imports::duplicates_across_batches_merge_lists,
+    imports::seen_dates_widen_and_fields_follow_the_newest,
+    imports::full_list_withdraws_and_relists,
+    imports::abort_leaves_the_store_unchanged,
+    imports::closed_channel_leaves_the_store_unchanged,
+    imports::unknown_source_is_refused,
+    imports::failure_mid_import_leaves_nothing,
+    imports::cursors_move_only_with_a_commit,
+    imports::large_import_spans_many_chunks,
+    imports::objects_keep_the_newest_and_relate,
+    imports::long_values_are_stored,
+    imports::failure_is_reported_while_the_sender_waits,
+    records::suppression_set_and_clear,
+    records::search_filters_and_pages,
+    records::allowlist_entries,
+    records::assets_are_replaced_by_name,
+    records::sources_status_and_removal,
+    records::counts_cover_every_table,
+}
+
+#[test]
+fn database_url_replaces_the_database() {
+    assert_eq!(database_url("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
+    assert_eq!(database_url("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
+    assert_eq!(database_url("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+}
