@@ -280,12 +280,27 @@ fn exported_values(rampart: &Rampart) -> Vec<String> {
 fn stix_and_misp_round_trips_keep_every_indicator() {
     let origin = Rampart::new();
     let list = origin.write("all.txt", ALL_KINDS);
-    origin.ok(&["intel", "import", &list, "--source", "seed", "--reliability", "B"]);
+    origin.ok(&[
+        "intel",
+        "import",
+        &list,
+        "--source",
+        "seed",
+        "--reliability",
+        "B",
+    ]);
     let expected = exported_values(&origin);
     assert_eq!(expected.len(), 11);
     for format in ["stix", "misp"] {
         let file = origin.dir.path().join(format!("out.{format}.json"));
-        origin.ok(&["intel", "export", "--format", format, "-o", file.to_str().unwrap()]);
+        origin.ok(&[
+            "intel",
+            "export",
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
         let copy = Rampart::new();
         let report = json(&copy.ok(&[
             "--json",
@@ -307,15 +322,45 @@ fn corpus_documents_import_end_to_end() {
     };
     let rampart = Rampart::new();
     let stix = corpus.join("stix/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json");
-    let report = json(&rampart.ok(&["--json", "intel", "import", stix.to_str().unwrap(), "--source", "oasis"]));
-    // 42 values extracted and one rejected (checked independently in the intel corpus tests).
-    assert_eq!(report["observations"], 42);
+    let report = json(&rampart.ok(&[
+        "--json",
+        "intel",
+        "import",
+        stix.to_str().unwrap(),
+        "--source",
+        "oasis",
+    ]));
+    // 42 distinct values (64 statements) and one rejected value, as checked independently
+    // in the intel corpus tests.
+    assert_eq!(report["summary"]["new"], 42);
+    assert_eq!(report["observations"], 64);
     assert_eq!(report["rejected"], 1);
     let misp = corpus.join("misp/events/misp-core/event.json");
-    let report = json(&rampart.ok(&["--json", "intel", "import", misp.to_str().unwrap(), "--source", "regin"]));
-    assert_eq!(report["observations"], 27, "the Regin event carries 27 MD5 hashes");
+    let report = json(&rampart.ok(&[
+        "--json",
+        "intel",
+        "import",
+        misp.to_str().unwrap(),
+        "--source",
+        "regin",
+    ]));
+    assert_eq!(
+        report["observations"], 27,
+        "the Regin event carries 27 MD5 hashes"
+    );
     let drop = corpus.join("feeds/spamhaus/drop.txt");
-    rampart.ok(&["intel", "import", drop.to_str().unwrap(), "--format", "spamhaus-drop", "--source", "drop"]);
+    rampart.ok(&[
+        "intel",
+        "import",
+        drop.to_str().unwrap(),
+        "--format",
+        "spamhaus-drop",
+        "--source",
+        "drop",
+    ]);
     let shown = rampart.ok(&["intel", "show", "1.4.0.0/17"]);
-    assert!(shown.contains("drop") && shown.contains("why this score"), "{shown}");
+    assert!(
+        shown.contains("drop") && shown.contains("why this score"),
+        "{shown}"
+    );
 }

@@ -196,7 +196,17 @@ impl Indicator {
         if text.contains('/') && text.parse::<ipnet::IpNet>().is_ok() {
             return Indicator::parse(IndicatorKind::Cidr, text);
         }
-        if text.contains("://") || text.contains('/') {
+        if text.contains("://") {
+            return Indicator::parse(IndicatorKind::Url, text);
+        }
+        if let Some((host, _)) = text.split_once('/') {
+            // Without a scheme, only `host.tld/path` reads as a URL: `a/b` in a text list is
+            // a path or prose, not a threat.
+            if !host.contains('.') {
+                return Err(CanonError::new(
+                    "not a URL: no scheme and no dotted host before '/'",
+                ));
+            }
             return Indicator::parse(IndicatorKind::Url, text);
         }
         if text.contains('@') {
@@ -378,6 +388,7 @@ mod tests {
             assert_eq!(Indicator::guess(raw).unwrap().kind(), kind, "{raw}");
         }
         assert!(Indicator::guess("localhost").is_err());
+        assert!(Indicator::guess("not/a/value").is_err());
     }
 
     #[test]
