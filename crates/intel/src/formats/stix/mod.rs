@@ -1,5 +1,6 @@
 //! STIX 2.1 bundles: indicators with their patterns, cyber-observables, and every other
-//! object kept whole as context.
+//! object kept whole as context. An indicator object is kept as context too unless its
+//! statements hold all it says (a pattern enforced as written and only standard properties).
 //!
 //! The document is streamed: the `frame` module walks the top-level `objects` array one
 //! element at a time and each element is parsed on its own, so a bundle of a million
@@ -13,11 +14,11 @@
 //!     "type": "indicator", "spec_version": "2.1", "id": "indicator--1",
 //!     "created": "2024-01-01T00:00:00Z", "modified": "2024-01-02T00:00:00Z",
 //!     "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix",
-//!     "valid_from": "2024-01-01T00:00:00Z"}]}"#;
+//!     "valid_from": "2024-01-01T00:00:00Z", "x_acme_case": "IR-7"}]}"#;
 //! let mut sink = CollectSink::default();
 //! StixFormat.parse(&mut bundle.as_bytes(), &mut sink).unwrap();
 //! assert_eq!(sink.observations[0].indicator.value(), "203.0.113.7");
-//! assert_eq!(sink.objects[0].id, "indicator--1");
+//! assert_eq!(sink.objects[0].body["x_acme_case"], "IR-7");
 //! ```
 
 mod frame;

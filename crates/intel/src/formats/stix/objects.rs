@@ -19,6 +19,8 @@ pub(super) struct ObjectReader<'s> {
     /// TLP levels of marking-definition objects seen so far in the document.
     markings: HashMap<String, Tlp>,
     pub stats: StixStats,
+    /// Whether the indicator just read was enforced exactly as written.
+    indicator_captured: bool,
 }
 
 impl<'s> ObjectReader<'s> {
@@ -27,6 +29,7 @@ impl<'s> ObjectReader<'s> {
             sink,
             markings: HashMap::new(),
             stats: StixStats::default(),
+            indicator_captured: false,
         }
     }
 
@@ -88,7 +91,8 @@ impl<'s> ObjectReader<'s> {
             }
             _ => true,
         };
-        if !keep {
+        let captured = std::mem::take(&mut self.indicator_captured);
+        if !keep || (object_type == "indicator" && captured && fully_captured(&object)) {
             return;
         }
         let context = ContextObject {
@@ -195,6 +199,8 @@ impl<'s> ObjectReader<'s> {
         template.tlp = tlp;
         template.labels = labels;
         template.revoked = fields.revoked();
+        // Only a pattern enforced exactly as written is fully kept by its statements.
+        self.indicator_captured = note.unenforced.is_none();
         template.pattern = Some(note);
         let last = indicators.len() - 1;
         for (index, indicator) in indicators.into_iter().enumerate() {
@@ -386,4 +392,36 @@ fn dedupe<T: Eq + Hash + Clone>(items: &mut Vec<T>) {
     }
     let mut seen = HashSet::with_capacity(items.len());
     items.retain(|item| seen.insert(item.clone()));
+}
+
+/// Properties of an indicator object that its statements keep (values, times, confidence,
+/// labels, TLP, revocation, the pattern and its note) or that carry no threat information.
+const CAPTURED_INDICATOR_PROPERTIES: [&str; 17] = [
+    "type",
+    "spec_version",
+    "id",
+    "created",
+    "modified",
+    "name",
+    "pattern",
+    "pattern_type",
+    "pattern_version",
+    "valid_from",
+    "valid_until",
+    "confidence",
+    "labels",
+    "revoked",
+    "indicator_types",
+    "object_marking_refs",
+    "kill_chain_phases",
+];
+
+/// Whether an indicator object says nothing its statements do not keep. Such objects are not
+/// stored as context (a million-indicator feed would otherwise store every indicator twice);
+/// any other property — a description, external references, custom `x_` properties,
+/// extensions — keeps the whole object.
+fn fully_captured(object: &serde_json::Map<String, Value>) -> bool {
+    object
+        .keys()
+        .all(|key| CAPTURED_INDICATOR_PROPERTIES.contains(&key.as_str()))
 }

@@ -153,7 +153,40 @@ fn tlp_comes_from_known_ids_and_earlier_marking_definitions() {
             ("indicator--tlp2-known", Some(Tlp::Green)),
         ]
     );
-    assert_eq!(sink.objects.len(), 8);
+    // The three marking definitions; the plain indicators live on in their statements.
+    assert_eq!(sink.objects.len(), 3);
+}
+
+#[test]
+fn indicators_with_more_than_their_statements_keep_are_kept_as_context() {
+    let plain = indicator("indicator--plain", "[url:value = 'http://a.example/']", "");
+    let described = indicator(
+        "indicator--described",
+        "[url:value = 'http://b.example/']",
+        r#","description":"phishing kit landing page""#,
+    );
+    let custom = indicator(
+        "indicator--custom",
+        "[url:value = 'http://c.example/']",
+        r#","x_acme_campaign":"autumn""#,
+    );
+    let unenforced = indicator(
+        "indicator--and",
+        "[url:value = 'http://d.example/'] AND [domain-name:value = 'd.example']",
+        "",
+    );
+    let (sink, _) = parse(&bundle(&[plain, described, custom, unenforced]));
+    assert_eq!(sink.observations.len(), 5);
+    let kept: Vec<&str> = sink.objects.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(
+        kept,
+        [
+            "indicator--described",
+            "indicator--custom",
+            "indicator--and"
+        ]
+    );
+    assert_eq!(sink.objects[1].body["x_acme_campaign"], "autumn");
 }
 
 #[test]
@@ -315,14 +348,15 @@ fn context_objects_carry_name_attack_id_and_custom_properties() {
 fn accepts_bare_objects_arrays_and_taxii_envelopes() {
     let one = indicator("indicator--solo", "[url:value = 'http://a.example/']", "");
     let (sink, _) = parse(&one);
-    assert_eq!((sink.observations.len(), sink.objects.len()), (1, 1));
+    // A plain indicator is kept whole by its statement: no context object.
+    assert_eq!((sink.observations.len(), sink.objects.len()), (1, 0));
 
     let (sink, _) = parse(&format!("[{one}, {one}]"));
-    assert_eq!(sink.objects.len(), 2);
+    assert_eq!(sink.observations.len(), 2);
 
     let envelope = format!(r#"{{"more": true, "next": "abc", "objects": [{one}]}}"#);
     let (sink, _) = parse(&envelope);
-    assert_eq!(sink.objects.len(), 1);
+    assert_eq!(sink.observations.len(), 1);
 
     let (sink, _) = parse(r#"{"more": false}"#);
     assert!(sink.objects.is_empty());
@@ -408,7 +442,11 @@ fn parses_a_generated_bundle_of_ten_thousand_indicators() {
     let (sink, stats) = parse(&document);
     assert_eq!(stats.indicators, 10_000);
     assert_eq!(sink.observations.len(), 10_000);
-    assert_eq!(sink.objects.len(), 10_000);
+    assert_eq!(
+        sink.objects.len(),
+        0,
+        "plain indicators need no context objects"
+    );
     assert!(sink.rejections.is_empty(), "{:?}", sink.rejections.first());
 }
 
