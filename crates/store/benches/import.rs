@@ -23,9 +23,18 @@ fn observations() -> Vec<Observation> {
     (0..OBSERVATIONS)
         .map(|n| {
             let indicator = match n % 4 {
-                0 => Indicator::parse(IndicatorKind::Ipv4, &format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255)),
-                1 => Indicator::parse(IndicatorKind::Domain, &format!("host{n}.malware-{}.example", n % 97)),
-                2 => Indicator::parse(IndicatorKind::Url, &format!("http://site{}.example/path/{n}/login.php", n % 89)),
+                0 => Indicator::parse(
+                    IndicatorKind::Ipv4,
+                    &format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255),
+                ),
+                1 => Indicator::parse(
+                    IndicatorKind::Domain,
+                    &format!("host{n}.malware-{}.example", n % 97),
+                ),
+                2 => Indicator::parse(
+                    IndicatorKind::Url,
+                    &format!("http://site{}.example/path/{n}/login.php", n % 89),
+                ),
                 _ => Indicator::parse(IndicatorKind::Sha256, &format!("{n:064x}")),
             }
             .expect("valid synthetic indicator");
@@ -35,7 +44,8 @@ fn observations() -> Vec<Observation> {
                 observation.techniques = vec![technique.clone()];
                 observation.confidence = Some(80);
                 observation.tlp = Some(Tlp::Amber);
-                observation.first_seen = Some(Timestamp::from_second(1_700_000_000 + n as i64).expect("timestamp"));
+                observation.first_seen =
+                    Some(Timestamp::from_second(1_700_000_000 + n as i64).expect("timestamp"));
             }
             observation
         })
@@ -43,19 +53,33 @@ fn observations() -> Vec<Observation> {
 }
 
 fn batches(observations: &[Observation]) -> Vec<ImportBatch> {
-    let mut batches: Vec<ImportBatch> =
-        observations.chunks(BATCH).map(|chunk| ImportBatch::observations(chunk.to_vec())).collect();
-    batches.push(ImportBatch::Commit(Commit { full_list: true, cursors: Vec::new() }));
+    let mut batches: Vec<ImportBatch> = observations
+        .chunks(BATCH)
+        .map(|chunk| ImportBatch::observations(chunk.to_vec()))
+        .collect();
+    batches.push(ImportBatch::Commit(Commit {
+        full_list: true,
+        cursors: Vec::new(),
+    }));
     batches
 }
 
 /// CPU seconds this process has used (all threads), from `/proc/self/stat`; 0 where missing.
 /// Other work on a shared machine slows the wall clock, not this.
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    let Some((_, after_name)) = stat.rsplit_once(')') else { return 0.0 };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some((_, after_name)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|field| field.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime, in clock ticks of 1/100 s on Linux.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -72,10 +96,16 @@ async fn import(store: &dyn Store, source: &SourceInfo, batches: Vec<ImportBatch
     });
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let summary = store.import(source, receiver).await.expect("import commits");
+    let summary = store
+        .import(source, receiver)
+        .await
+        .expect("import commits");
     let elapsed = started.elapsed();
     let cpu = cpu_seconds() - cpu;
-    eprintln!("  cpu {cpu:.2}s = {:.1} µs per indicator", cpu * 1e6 / OBSERVATIONS as f64);
+    eprintln!(
+        "  cpu {cpu:.2}s = {:.1} µs per indicator",
+        cpu * 1e6 / OBSERVATIONS as f64
+    );
     feeder.await.expect("feeder");
     assert_eq!(summary.accepted(), OBSERVATIONS as u64);
     elapsed
@@ -91,22 +121,38 @@ async fn fresh_sqlite(source: &SourceInfo) -> Fresh {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = rampart_store::open(&url).await.expect("open sqlite");
-    store.upsert_source(source, &serde_json::json!({})).await.expect("source");
-    Fresh { store, _dir: Some(dir) }
+    store
+        .upsert_source(source, &serde_json::json!({}))
+        .await
+        .expect("source");
+    Fresh {
+        store,
+        _dir: Some(dir),
+    }
 }
 
 async fn fresh_postgres(source: &SourceInfo) -> Option<Fresh> {
     let server = rampart_testkit::postgres_url();
     let mut admin = sqlx::PgConnection::connect(&server).await.ok()?;
     let name = "rampart_bench_import";
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .ok()?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .ok()?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.ok()?;
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
     let store = rampart_store::open(&format!("{base}/{name}")).await.ok()?;
-    store.upsert_source(source, &serde_json::json!({})).await.ok()?;
+    store
+        .upsert_source(source, &serde_json::json!({}))
+        .await
+        .ok()?;
     Some(Fresh { store, _dir: None })
 }
 
@@ -120,7 +166,10 @@ fn bench(criterion: &mut Criterion) {
     let source = SourceInfo::adhoc("bench", "text");
     let observations = observations();
     let mut group = criterion.benchmark_group("import");
-    group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(OBSERVATIONS as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(OBSERVATIONS as u64));
 
     group.bench_function("sqlite_new", |bencher| {
         bencher.iter_custom(|iterations| {
@@ -146,7 +195,8 @@ fn bench(criterion: &mut Criterion) {
         bencher.iter_custom(|iterations| {
             let mut total = Duration::ZERO;
             for _ in 0..iterations {
-                let elapsed = runtime.block_on(import(&*reimport.store, &source, batches(&observations)));
+                let elapsed =
+                    runtime.block_on(import(&*reimport.store, &source, batches(&observations)));
                 report("sqlite reimport", elapsed);
                 total += elapsed;
             }
@@ -160,7 +210,9 @@ fn bench(criterion: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
                     let elapsed = runtime.block_on(async {
-                        let fresh = fresh_postgres(&source).await.expect("postgres answered before");
+                        let fresh = fresh_postgres(&source)
+                            .await
+                            .expect("postgres answered before");
                         import(&*fresh.store, &source, batches(&observations)).await
                     });
                     report("postgres new", elapsed);
@@ -170,7 +222,9 @@ fn bench(criterion: &mut Criterion) {
             });
         });
         let reimport = runtime.block_on(async {
-            let fresh = fresh_postgres(&source).await.expect("postgres answered before");
+            let fresh = fresh_postgres(&source)
+                .await
+                .expect("postgres answered before");
             import(&*fresh.store, &source, batches(&observations)).await;
             fresh
         });
@@ -178,7 +232,8 @@ fn bench(criterion: &mut Criterion) {
             bencher.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
-                    let elapsed = runtime.block_on(import(&*reimport.store, &source, batches(&observations)));
+                    let elapsed =
+                        runtime.block_on(import(&*reimport.store, &source, batches(&observations)));
                     report("postgres reimport", elapsed);
                     total += elapsed;
                 }

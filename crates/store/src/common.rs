@@ -15,12 +15,18 @@ pub(crate) fn page_limit(limit: u32) -> i64 {
 
 /// An update that touched no row of `sources` names a source that does not exist.
 pub(crate) fn require_source(name: &str, affected: u64) -> Result<(), StoreError> {
-    if affected == 0 { Err(StoreError::UnknownSource(name.to_owned())) } else { Ok(()) }
+    if affected == 0 {
+        Err(StoreError::UnknownSource(name.to_owned()))
+    } else {
+        Ok(())
+    }
 }
 
 /// The last change listed for each indicator, in first-listed order: a multi-row update may
 /// touch each row only once.
-pub(crate) fn last_change_per_indicator(changes: &[(Indicator, Option<String>)]) -> Vec<(&Indicator, Option<&str>)> {
+pub(crate) fn last_change_per_indicator(
+    changes: &[(Indicator, Option<String>)],
+) -> Vec<(&Indicator, Option<&str>)> {
     let mut positions: HashMap<&Indicator, usize> = HashMap::with_capacity(changes.len());
     let mut kept: Vec<(&Indicator, Option<&str>)> = Vec::with_capacity(changes.len());
     for (indicator, reason) in changes {

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use rampart_model::{AttackId, ContextObject, Direction, IndicatorKind, PatternNote, SourceInfo, Tlp};
+use rampart_model::{
+    AttackId, ContextObject, Direction, IndicatorKind, PatternNote, SourceInfo, Tlp,
+};
 use tokio::sync::mpsc;
 
 use crate::rows::{ObjectValues, direction_text, from_json, micros, to_json};
@@ -144,9 +146,15 @@ enum Incoming {
 
 /// Receives the next message and prepares it if it holds observations: run beside the writes
 /// of the previous batch, so that deduplication overlaps with SQL.
-async fn next_incoming(batches: &mut mpsc::Receiver<ImportBatch>, source: &SourceInfo, now: i64) -> Incoming {
+async fn next_incoming(
+    batches: &mut mpsc::Receiver<ImportBatch>,
+    source: &SourceInfo,
+    now: i64,
+) -> Incoming {
     match batches.recv().await {
-        Some(ImportBatch::Observations(observations)) => Incoming::Observations(prepare(observations, source, now)),
+        Some(ImportBatch::Observations(observations)) => {
+            Incoming::Observations(prepare(observations, source, now))
+        }
         Some(other) => Incoming::Other(other),
         None => Incoming::Closed,
     }
@@ -195,7 +203,9 @@ async fn receive<W: ImportWriter>(
             }
             Incoming::Other(ImportBatch::Abort(reason)) => return Err(StoreError::Aborted(reason)),
             Incoming::Closed => {
-                return Err(StoreError::Aborted("the batch channel closed without a commit".into()));
+                return Err(StoreError::Aborted(
+                    "the batch channel closed without a commit".into(),
+                ));
             }
         };
     }
@@ -221,9 +231,19 @@ struct Resolved {
 impl Resolved {
     /// Splits an observation into its indicator and its statement. A statement without dates
     /// was seen now; one with only a first-seen date is still listed, so it was last seen now.
-    fn new(staged: StagedObservation, source: &SourceInfo, now: i64) -> (IndicatorKind, String, Option<String>, Resolved) {
-        let StagedObservation { observation, suppressed } = staged;
-        let first_seen = observation.first_seen.or(observation.last_seen).map_or(now, micros);
+    fn new(
+        staged: StagedObservation,
+        source: &SourceInfo,
+        now: i64,
+    ) -> (IndicatorKind, String, Option<String>, Resolved) {
+        let StagedObservation {
+            observation,
+            suppressed,
+        } = staged;
+        let first_seen = observation
+            .first_seen
+            .or(observation.last_seen)
+            .map_or(now, micros);
         let last_seen = observation.last_seen.map_or(now, micros).max(first_seen);
         let resolved = Resolved {
             first_seen,
@@ -241,7 +261,12 @@ impl Resolved {
             pattern: observation.pattern,
         };
         let kind = observation.indicator.kind();
-        (kind, observation.indicator.into_value(), suppressed, resolved)
+        (
+            kind,
+            observation.indicator.into_value(),
+            suppressed,
+            resolved,
+        )
     }
 
     /// Merges a later statement of the same source into this one: the dates widen, the lists
@@ -317,7 +342,8 @@ struct Prepared {
 }
 
 fn prepare(observations: Vec<StagedObservation>, source: &SourceInfo, now: i64) -> Prepared {
-    let mut positions: HashMap<(IndicatorKind, String), usize> = HashMap::with_capacity(observations.len());
+    let mut positions: HashMap<(IndicatorKind, String), usize> =
+        HashMap::with_capacity(observations.len());
     let mut pending: Vec<Pending> = Vec::with_capacity(observations.len());
     let mut duplicates = 0;
     for staged in observations {
@@ -333,15 +359,25 @@ fn prepare(observations: Vec<StagedObservation>, source: &SourceInfo, now: i64) 
             }
             Entry::Vacant(entry) => {
                 entry.insert(pending.len());
-                pending.push(Pending { suppressed, statement });
+                pending.push(Pending {
+                    suppressed,
+                    statement,
+                });
             }
         }
     }
     let mut keys: Vec<Option<Key>> = vec![None; pending.len()];
     for ((kind, value), position) in positions {
-        keys[position] = Some(Key { kind, value: Arc::from(value) });
+        keys[position] = Some(Key {
+            kind,
+            value: Arc::from(value),
+        });
     }
-    Prepared { keys: keys.into_iter().flatten().collect(), pending, duplicates }
+    Prepared {
+        keys: keys.into_iter().flatten().collect(),
+        pending,
+        duplicates,
+    }
 }
 
 /// Writes one prepared batch of observations.
@@ -351,7 +387,11 @@ async fn write_observations<W: ImportWriter>(
     summary: &mut ImportSummary,
     expect_new: bool,
 ) -> Result<(), StoreError> {
-    let Prepared { keys, pending, duplicates } = prepared;
+    let Prepared {
+        keys,
+        pending,
+        duplicates,
+    } = prepared;
     summary.duplicate += duplicates;
     let insert_first = expect_new && writer.insert_first();
     let resolutions = resolve(writer, &keys, &pending, insert_first).await?;
@@ -360,7 +400,10 @@ async fn write_observations<W: ImportWriter>(
     let mut statements = Vec::with_capacity(pending.len());
     let mut suppressions = Vec::new();
     for (entry, resolution) in pending.into_iter().zip(resolutions) {
-        let Pending { suppressed, mut statement } = entry;
+        let Pending {
+            suppressed,
+            mut statement,
+        } = entry;
         let indicator_id = match resolution {
             Resolution::New(id) => {
                 summary.new += 1;
@@ -414,7 +457,9 @@ async fn resolve<W: ImportWriter>(
             let position = position_of(row.position, keys.len())?;
             found[position] = Some(row);
         }
-        (0..keys.len()).filter(|&position| found[position].is_none()).collect()
+        (0..keys.len())
+            .filter(|&position| found[position].is_none())
+            .collect()
     };
 
     let mut new_ids: Vec<Option<i64>> = vec![None; keys.len()];
@@ -456,14 +501,20 @@ async fn resolve<W: ImportWriter>(
             (Some(existing), None) => Ok(Resolution::Existing(existing)),
             (None, None) => Err(StoreError::Corrupt {
                 table: "indicators",
-                reason: format!("indicator {:?} was neither found nor inserted", keys[position].value),
+                reason: format!(
+                    "indicator {:?} was neither found nor inserted",
+                    keys[position].value
+                ),
             }),
         })
         .collect()
 }
 
 fn lookup_position_error(position: i64) -> StoreError {
-    StoreError::Corrupt { table: "indicators", reason: format!("lookup returned unknown position {position}") }
+    StoreError::Corrupt {
+        table: "indicators",
+        reason: format!("lookup returned unknown position {position}"),
+    }
 }
 
 fn position_of(position: i64, count: usize) -> Result<usize, StoreError> {
@@ -523,14 +574,18 @@ mod tests {
 
     #[test]
     fn union_keeps_order_and_drops_repeats() {
-        let merged = union(vec!["a".to_owned(), "b".to_owned()], vec!["b".to_owned(), "c".to_owned()]);
+        let merged = union(
+            vec!["a".to_owned(), "b".to_owned()],
+            vec!["b".to_owned(), "c".to_owned()],
+        );
         assert_eq!(merged, ["a", "b", "c"]);
     }
 
     #[test]
     fn merge_widens_dates_and_takes_later_fields() {
         let source = SourceInfo::adhoc("s", "text");
-        let indicator = rampart_model::Indicator::parse(IndicatorKind::Domain, "a.example").unwrap();
+        let indicator =
+            rampart_model::Indicator::parse(IndicatorKind::Domain, "a.example").unwrap();
         let mut first = rampart_model::Observation::new(indicator.clone(), "line 1");
         first.first_seen = Some(rampart_model::Timestamp::from_second(100).unwrap());
         first.last_seen = Some(rampart_model::Timestamp::from_second(200).unwrap());
@@ -541,8 +596,22 @@ mod tests {
         second.last_seen = Some(rampart_model::Timestamp::from_second(300).unwrap());
         second.labels = vec!["y".into(), "x".into()];
         let now = 1_000_000_000;
-        let (_, _, _, mut merged) = Resolved::new(StagedObservation { observation: first, suppressed: None }, &source, now);
-        let (_, _, _, later) = Resolved::new(StagedObservation { observation: second, suppressed: None }, &source, now);
+        let (_, _, _, mut merged) = Resolved::new(
+            StagedObservation {
+                observation: first,
+                suppressed: None,
+            },
+            &source,
+            now,
+        );
+        let (_, _, _, later) = Resolved::new(
+            StagedObservation {
+                observation: second,
+                suppressed: None,
+            },
+            &source,
+            now,
+        );
         merged.merge(later);
         assert_eq!(merged.first_seen, 100_000_000);
         assert_eq!(merged.last_seen, 300_000_000);
@@ -555,12 +624,27 @@ mod tests {
     #[test]
     fn undated_statements_were_seen_now() {
         let source = SourceInfo::adhoc("s", "text");
-        let indicator = rampart_model::Indicator::parse(IndicatorKind::Domain, "a.example").unwrap();
+        let indicator =
+            rampart_model::Indicator::parse(IndicatorKind::Domain, "a.example").unwrap();
         let mut observation = rampart_model::Observation::new(indicator, "line 1");
-        let (_, _, _, resolved) = Resolved::new(StagedObservation { observation: observation.clone(), suppressed: None }, &source, 42);
+        let (_, _, _, resolved) = Resolved::new(
+            StagedObservation {
+                observation: observation.clone(),
+                suppressed: None,
+            },
+            &source,
+            42,
+        );
         assert_eq!((resolved.first_seen, resolved.last_seen), (42, 42));
         observation.first_seen = Some(rampart_model::Timestamp::from_second(0).unwrap());
-        let (_, _, _, resolved) = Resolved::new(StagedObservation { observation, suppressed: None }, &source, 42);
+        let (_, _, _, resolved) = Resolved::new(
+            StagedObservation {
+                observation,
+                suppressed: None,
+            },
+            &source,
+            42,
+        );
         assert_eq!((resolved.first_seen, resolved.last_seen), (0, 42));
     }
 }

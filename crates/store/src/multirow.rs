@@ -27,9 +27,18 @@ impl MultiRow {
     }
 
     /// The template with its `-- {row}:` line as the row, e.g. `row plain`.
-    pub(crate) const fn variant(template: &'static str, row: &'static str, max_rows: usize) -> MultiRow {
+    pub(crate) const fn variant(
+        template: &'static str,
+        row: &'static str,
+        max_rows: usize,
+    ) -> MultiRow {
         assert!(max_rows.is_power_of_two());
-        MultiRow { template, row, max_rows, texts: OnceLock::new() }
+        MultiRow {
+            template,
+            row,
+            max_rows,
+            texts: OnceLock::new(),
+        }
     }
 
     /// Chunk sizes covering `count` rows: full chunks, then decreasing powers of two.
@@ -91,7 +100,10 @@ impl MultiRow {
 mod tests {
     use super::*;
 
-    static TEMPLATE: MultiRow = MultiRow::new("-- row: ({index}, ?)\n-- row plain: ({index}, 0)\nSELECT * FROM (VALUES {rows})", 8);
+    static TEMPLATE: MultiRow = MultiRow::new(
+        "-- row: ({index}, ?)\n-- row plain: ({index}, 0)\nSELECT * FROM (VALUES {rows})",
+        8,
+    );
     static PLAIN: MultiRow = MultiRow::variant(TEMPLATE.template, "row plain", 8);
 
     #[test]

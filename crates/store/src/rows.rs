@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 
 use rampart_model::{
-    AttackId, ContextObject, Direction, Indicator, IndicatorKind, PatternNote, Reliability, SourceInfo,
-    Timestamp, Tlp,
+    AttackId, ContextObject, Direction, Indicator, IndicatorKind, PatternNote, Reliability,
+    SourceInfo, Timestamp, Tlp,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{AllowEntry, Asset, ImportSummary, SourceRecord, SourceStatement, StoreError, StoredIndicator};
+use crate::{
+    AllowEntry, Asset, ImportSummary, SourceRecord, SourceStatement, StoreError, StoredIndicator,
+};
 
 /// Microseconds since the epoch, the stored form of every timestamp.
 pub(crate) fn micros(timestamp: Timestamp) -> i64 {
@@ -19,15 +21,22 @@ pub(crate) fn micros(timestamp: Timestamp) -> i64 {
 }
 
 pub(crate) fn timestamp(table: &'static str, micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros).map_err(|err| corrupt(table, format!("timestamp {micros}: {err}")))
+    Timestamp::from_microsecond(micros)
+        .map_err(|err| corrupt(table, format!("timestamp {micros}: {err}")))
 }
 
-fn optional_timestamp(table: &'static str, micros: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+fn optional_timestamp(
+    table: &'static str,
+    micros: Option<i64>,
+) -> Result<Option<Timestamp>, StoreError> {
     micros.map(|value| timestamp(table, value)).transpose()
 }
 
 pub(crate) fn corrupt(table: &'static str, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { table, reason: reason.into() }
+    StoreError::Corrupt {
+        table,
+        reason: reason.into(),
+    }
 }
 
 /// JSON text of a value that cannot fail to serialise (strings, numbers, derived structs).
@@ -37,18 +46,31 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
 
 /// JSON text of a list; the empty list, by far the most common, costs nothing.
 pub(crate) fn json_list<T: Serialize>(items: &[T]) -> String {
-    if items.is_empty() { "[]".to_owned() } else { to_json(items) }
+    if items.is_empty() {
+        "[]".to_owned()
+    } else {
+        to_json(items)
+    }
 }
 
-pub(crate) fn from_json<T: DeserializeOwned>(table: &'static str, column: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: DeserializeOwned>(
+    table: &'static str,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|err| corrupt(table, format!("{column}: {err}")))
 }
 
-fn parse_column<T: std::str::FromStr>(table: &'static str, column: &str, text: &str) -> Result<T, StoreError>
+fn parse_column<T: std::str::FromStr>(
+    table: &'static str,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|err| corrupt(table, format!("{column}: {err}")))
+    text.parse()
+        .map_err(|err| corrupt(table, format!("{column}: {err}")))
 }
 
 fn small<T: TryFrom<i64>>(table: &'static str, column: &str, value: i64) -> Result<T, StoreError> {
@@ -205,8 +227,15 @@ impl StatementRow {
             valid_until: optional_timestamp(TABLE, self.valid_until)?,
             revoked: self.revoked,
             withdrawn_at: optional_timestamp(TABLE, self.withdrawn_at)?,
-            direction: self.direction.as_deref().map(|text| direction_from(TABLE, text)).transpose()?,
-            port: self.port.map(|port| small(TABLE, "port", port)).transpose()?,
+            direction: self
+                .direction
+                .as_deref()
+                .map(|text| direction_from(TABLE, text))
+                .transpose()?,
+            port: self
+                .port
+                .map(|port| small(TABLE, "port", port))
+                .transpose()?,
             pattern: self
                 .pattern
                 .map(|text| from_json::<PatternNote>(TABLE, "pattern", &text))
@@ -276,7 +305,10 @@ impl ObjectRow {
                 .transpose()?,
             modified: optional_timestamp(TABLE, self.modified)?,
             revoked: self.revoked,
-            tlp: self.tlp.map(|text| parse_column::<Tlp>(TABLE, "tlp", &text)).transpose()?,
+            tlp: self
+                .tlp
+                .map(|text| parse_column::<Tlp>(TABLE, "tlp", &text))
+                .transpose()?,
             body: from_json(TABLE, &format!("body of {}", self.id), &self.body)?,
             id: self.id,
             object_type: self.object_type,
@@ -303,9 +335,19 @@ pub(crate) struct ObjectValues {
 
 impl ObjectValues {
     pub(crate) fn new(object: ContextObject) -> ObjectValues {
-        let text = |field: &str| object.body.get(field).and_then(|value| value.as_str()).map(str::to_owned);
+        let text = |field: &str| {
+            object
+                .body
+                .get(field)
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
         let (source_ref, target_ref, relationship_type) = match object.object_type.as_str() {
-            "relationship" => (text("source_ref"), text("target_ref"), text("relationship_type")),
+            "relationship" => (
+                text("source_ref"),
+                text("target_ref"),
+                text("relationship_type"),
+            ),
             "sighting" => (text("sighting_of_ref"), None, None),
             _ => (None, None, None),
         };
@@ -336,7 +378,11 @@ pub(crate) struct AllowRow {
 
 impl AllowRow {
     pub(crate) fn into_entry(self) -> Result<AllowEntry, StoreError> {
-        Ok(AllowEntry { added: timestamp("allowlist", self.added)?, value: self.value, reason: self.reason })
+        Ok(AllowEntry {
+            added: timestamp("allowlist", self.added)?,
+            value: self.value,
+            reason: self.reason,
+        })
     }
 }
 

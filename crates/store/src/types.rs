@@ -1,8 +1,8 @@
 //! The plain types that cross the store boundary.
 
 use rampart_model::{
-    AttackId, ContextObject, Direction, Indicator, IndicatorKind, Observation, PatternNote, Reliability,
-    SourceInfo, Timestamp, Tlp,
+    AttackId, ContextObject, Direction, Indicator, IndicatorKind, Observation, PatternNote,
+    Reliability, SourceInfo, Timestamp, Tlp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +28,10 @@ impl ImportBatch {
         ImportBatch::Observations(
             observations
                 .into_iter()
-                .map(|observation| StagedObservation { observation, suppressed: None })
+                .map(|observation| StagedObservation {
+                    observation,
+                    suppressed: None,
+                })
                 .collect(),
         )
     }
@@ -96,10 +99,18 @@ pub struct SourceRecord {
 /// The outcome of one pull, for the feed status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PullOutcome {
-    Success { at: Timestamp, summary: ImportSummary },
+    Success {
+        at: Timestamp,
+        summary: ImportSummary,
+    },
     /// The server said nothing changed (HTTP 304).
-    NotModified { at: Timestamp },
-    Failure { at: Timestamp, error: String },
+    NotModified {
+        at: Timestamp,
+    },
+    Failure {
+        at: Timestamp,
+        error: String,
+    },
 }
 
 /// One source's current statement about an indicator.
@@ -127,7 +138,9 @@ pub struct SourceStatement {
 impl SourceStatement {
     /// Whether the source still vouches for the indicator at `now`.
     pub fn is_active(&self, now: Timestamp) -> bool {
-        !self.revoked && self.withdrawn_at.is_none() && self.valid_until.is_none_or(|until| until > now)
+        !self.revoked
+            && self.withdrawn_at.is_none()
+            && self.valid_until.is_none_or(|until| until > now)
     }
 }
 
@@ -145,7 +158,11 @@ pub struct StoredIndicator {
 impl StoredIndicator {
     /// The strictest TLP of its sources: sharing it must respect every source.
     pub fn tlp(&self) -> Tlp {
-        self.sources.iter().map(|s| s.tlp).max().unwrap_or(Tlp::Clear)
+        self.sources
+            .iter()
+            .map(|s| s.tlp)
+            .max()
+            .unwrap_or(Tlp::Clear)
     }
 }
 

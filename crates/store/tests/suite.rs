@@ -29,7 +29,9 @@ where
     let dir = tempfile::tempdir().expect("temporary directory");
     // A directory that does not exist yet: opening must create it.
     let path = dir.path().join("nested").join("rampart.db");
-    let store = rampart_store::open(&format!("sqlite://{}", path.display())).await.expect("open sqlite store");
+    let store = rampart_store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open sqlite store");
     assert_eq!(store.backend(), "sqlite");
     case(store).await;
 }
@@ -65,15 +67,19 @@ where
         .expect("create test database");
     let url = database_url(&server, &name);
     let outcome = AssertUnwindSafe(async {
-        let store = rampart_store::open(&url).await.expect("open postgres store");
+        let store = rampart_store::open(&url)
+            .await
+            .expect("open postgres store");
         assert_eq!(store.backend(), "postgres");
         case(store).await;
     })
     .catch_unwind()
     .await;
-    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await;
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -82,7 +88,9 @@ where
 
 /// `server` with its database name replaced by `database`.
 fn database_url(server: &str, database: &str) -> String {
-    let (base, query) = server.split_once('?').map_or((server, None), |(base, query)| (base, Some(query)));
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server, None), |(base, query)| (base, Some(query)));
     let after_scheme = base.find("://").map_or(0, |at| at + 3);
     let base = match base[after_scheme..].find('/') {
         Some(slash) => &base[..after_scheme + slash],
@@ -141,7 +149,72 @@ suite! {
 
 #[test]
 fn database_url_replaces_the_database() {
-    assert_eq!(database_url("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-    assert_eq!(database_url("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
-    assert_eq!(database_url("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+    assert_eq!(
+        database_url("postgres://u@h:5432/postgres", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        database_url("postgres://u@h:5432", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        database_url("postgres://u@h/db?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_works_for_tests() {
+    let store = rampart_store::open("sqlite::memory:")
+        .await
+        .expect("open in-memory store");
+    let source = fixtures::add_source(&*store, "alpha").await;
+    let summary = fixtures::import_observations(
+        &*store,
+        &source,
+        vec![fixtures::observation(fixtures::domain("x.example"), "x")],
+    )
+    .await;
+    assert_eq!(summary.new, 1);
+    assert_eq!(fixtures::all_indicators(&*store).await.len(), 1);
+    // Each in-memory store is its own database.
+    let other = rampart_store::open("sqlite::memory:")
+        .await
+        .expect("open another");
+    assert_eq!(other.counts().await.unwrap().indicators, 0);
+}
+
+#[tokio::test]
+async fn unknown_store_urls_are_refused() {
+    let refused = rampart_store::open("mysql://localhost/rampart").await;
+    assert!(matches!(refused, Err(rampart_store::StoreError::Config(_))));
+}
+
+#[tokio::test]
+async fn sqlite_store_reopens_with_its_data() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("rampart.db").display());
+    {
+        let store = rampart_store::open(&url).await.expect("open");
+        let source = fixtures::add_source(&*store, "alpha").await;
+        fixtures::import_observations(
+            &*store,
+            &source,
+            vec![fixtures::observation(fixtures::domain("x.example"), "x")],
+        )
+        .await;
+    }
+    let store = rampart_store::open(&url)
+        .await
+        .expect("reopen runs no migration twice");
+    assert_eq!(store.counts().await.unwrap().indicators, 1);
+    assert_eq!(
+        store
+            .source("alpha")
+            .await
+            .unwrap()
+            .unwrap()
+            .active_statements,
+        1
+    );
 }

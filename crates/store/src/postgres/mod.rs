@@ -18,12 +18,12 @@ use tokio::sync::mpsc;
 
 use crate::common::{last_change_per_indicator, page_limit, require_source};
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues, StatementRow,
-    assemble, micros, reliability_text, to_json,
+    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
+    StatementRow, assemble, micros, reliability_text, to_json,
 };
 use crate::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord, Store, StoreError,
-    StoredIndicator,
+    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    Store, StoreError, StoredIndicator,
 };
 use queries as sql;
 
@@ -57,10 +57,16 @@ impl PostgresStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(sqlx::query_as(sql::STATEMENTS_OF).bind(ids).fetch_all(connection).await?)
+        Ok(sqlx::query_as(sql::STATEMENTS_OF)
+            .bind(ids)
+            .fetch_all(connection)
+            .await?)
     }
 
-    async fn with_statements(&self, indicators: Vec<IndicatorRow>) -> Result<Vec<StoredIndicator>, StoreError> {
+    async fn with_statements(
+        &self,
+        indicators: Vec<IndicatorRow>,
+    ) -> Result<Vec<StoredIndicator>, StoreError> {
         let ids: Vec<i64> = indicators.iter().map(IndicatorRow::id).collect();
         let mut connection = self.pool.acquire().await?;
         let statements = PostgresStore::statements_of(&mut connection, &ids).await?;
@@ -91,7 +97,11 @@ impl Store for PostgresStore {
         "postgres"
     }
 
-    async fn upsert_source(&self, source: &SourceInfo, settings: &serde_json::Value) -> Result<(), StoreError> {
+    async fn upsert_source(
+        &self,
+        source: &SourceInfo,
+        settings: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let values = SourceValues::new(source, settings);
         sqlx::query(sql::SOURCE_UPSERT)
             .bind(values.name)
@@ -107,26 +117,44 @@ impl Store for PostgresStore {
     }
 
     async fn source(&self, name: &str) -> Result<Option<SourceRecord>, StoreError> {
-        let row: Option<SourceRow> =
-            sqlx::query_as(sql::SOURCE_GET).bind(name).fetch_optional(&self.pool).await?;
+        let row: Option<SourceRow> = sqlx::query_as(sql::SOURCE_GET)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(SourceRow::into_record).transpose()
     }
 
     async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
-        let rows: Vec<SourceRow> = sqlx::query_as(sql::SOURCE_LIST).fetch_all(&self.pool).await?;
+        let rows: Vec<SourceRow> = sqlx::query_as(sql::SOURCE_LIST)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(SourceRow::into_record).collect()
     }
 
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(sql::SOURCE_STATEMENTS_DELETE).bind(name).execute(&mut *tx).await?;
-        sqlx::query(sql::SOURCE_CURSORS_DELETE).bind(name).execute(&mut *tx).await?;
-        let removed = sqlx::query(sql::SOURCE_DELETE).bind(name).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(sql::SOURCE_STATEMENTS_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::SOURCE_CURSORS_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let removed = sqlx::query(sql::SOURCE_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(removed > 0)
     }
 
-    async fn set_reliability(&self, name: &str, reliability: Reliability) -> Result<(), StoreError> {
+    async fn set_reliability(
+        &self,
+        name: &str,
+        reliability: Reliability,
+    ) -> Result<(), StoreError> {
         let affected = sqlx::query(sql::SOURCE_SET_RELIABILITY)
             .bind(name)
             .bind(reliability_text(reliability))
@@ -138,20 +166,28 @@ impl Store for PostgresStore {
 
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError> {
         let query = match outcome {
-            PullOutcome::Success { at, summary } => {
-                sqlx::query(sql::PULL_SUCCESS).bind(name).bind(micros(*at)).bind(to_json(summary))
-            }
-            PullOutcome::NotModified { at } => sqlx::query(sql::PULL_NOT_MODIFIED).bind(name).bind(micros(*at)),
-            PullOutcome::Failure { at, error } => {
-                sqlx::query(sql::PULL_FAILURE).bind(name).bind(micros(*at)).bind(error.clone())
-            }
+            PullOutcome::Success { at, summary } => sqlx::query(sql::PULL_SUCCESS)
+                .bind(name)
+                .bind(micros(*at))
+                .bind(to_json(summary)),
+            PullOutcome::NotModified { at } => sqlx::query(sql::PULL_NOT_MODIFIED)
+                .bind(name)
+                .bind(micros(*at)),
+            PullOutcome::Failure { at, error } => sqlx::query(sql::PULL_FAILURE)
+                .bind(name)
+                .bind(micros(*at))
+                .bind(error.clone()),
         };
         let affected = query.execute(&self.pool).await?.rows_affected();
         require_source(name, affected)
     }
 
     async fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(sql::CURSOR_GET).bind(source).bind(key).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar(sql::CURSOR_GET)
+            .bind(source)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn set_cursor(&self, source: &str, key: &str, value: &str) -> Result<(), StoreError> {
@@ -176,7 +212,10 @@ impl Store for PostgresStore {
         crate::import::run(writer, source, now, batches).await
     }
 
-    async fn indicator(&self, indicator: &Indicator) -> Result<Option<StoredIndicator>, StoreError> {
+    async fn indicator(
+        &self,
+        indicator: &Indicator,
+    ) -> Result<Option<StoredIndicator>, StoreError> {
         let row: Option<IndicatorRow> = sqlx::query_as(sql::INDICATOR_GET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
@@ -192,7 +231,10 @@ impl Store for PostgresStore {
         let contains = query.contains.as_deref().map(str::to_lowercase);
         let kind = query.kind.map(|kind| kind.as_str());
         // One snapshot for the page and its statements.
-        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
         let indicators: Vec<IndicatorRow> = match &query.source {
             Some(source) => {
                 sqlx::query_as(sql::SEARCH_BY_SOURCE)
@@ -220,7 +262,11 @@ impl Store for PostgresStore {
         assemble(indicators, statements)
     }
 
-    async fn set_suppression(&self, indicator: &Indicator, reason: Option<&str>) -> Result<bool, StoreError> {
+    async fn set_suppression(
+        &self,
+        indicator: &Indicator,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let affected = sqlx::query(sql::SUPPRESSION_SET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
@@ -231,14 +277,28 @@ impl Store for PostgresStore {
         Ok(affected > 0)
     }
 
-    async fn set_suppressions(&self, changes: &[(Indicator, Option<String>)]) -> Result<(), StoreError> {
+    async fn set_suppressions(
+        &self,
+        changes: &[(Indicator, Option<String>)],
+    ) -> Result<(), StoreError> {
         let changes = last_change_per_indicator(changes);
         let mut tx = self.pool.begin().await?;
         for chunk in changes.chunks(ARRAY_ROWS) {
-            let kinds: Vec<&str> = chunk.iter().map(|(indicator, _)| indicator.kind().as_str()).collect();
-            let values: Vec<&str> = chunk.iter().map(|(indicator, _)| indicator.value()).collect();
+            let kinds: Vec<&str> = chunk
+                .iter()
+                .map(|(indicator, _)| indicator.kind().as_str())
+                .collect();
+            let values: Vec<&str> = chunk
+                .iter()
+                .map(|(indicator, _)| indicator.value())
+                .collect();
             let reasons: Vec<Option<&str>> = chunk.iter().map(|(_, reason)| *reason).collect();
-            sqlx::query(sql::SUPPRESSION_SET_MANY).bind(kinds).bind(values).bind(reasons).execute(&mut *tx).await?;
+            sqlx::query(sql::SUPPRESSION_SET_MANY)
+                .bind(kinds)
+                .bind(values)
+                .bind(reasons)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -250,7 +310,10 @@ impl Store for PostgresStore {
     }
 
     async fn context_object(&self, id: &str) -> Result<Option<ContextObject>, StoreError> {
-        let row: Option<ObjectRow> = sqlx::query_as(sql::OBJECT_GET).bind(id).fetch_optional(&self.pool).await?;
+        let row: Option<ObjectRow> = sqlx::query_as(sql::OBJECT_GET)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(ObjectRow::into_object).transpose()
     }
 
@@ -271,7 +334,10 @@ impl Store for PostgresStore {
     }
 
     async fn relationships_of(&self, id: &str) -> Result<Vec<ContextObject>, StoreError> {
-        let rows: Vec<ObjectRow> = sqlx::query_as(sql::RELATIONSHIPS_OF).bind(id).fetch_all(&self.pool).await?;
+        let rows: Vec<ObjectRow> = sqlx::query_as(sql::RELATIONSHIPS_OF)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
@@ -286,12 +352,18 @@ impl Store for PostgresStore {
     }
 
     async fn disallow(&self, value: &str) -> Result<bool, StoreError> {
-        let affected = sqlx::query(sql::ALLOW_DELETE).bind(value).execute(&self.pool).await?.rows_affected();
+        let affected = sqlx::query(sql::ALLOW_DELETE)
+            .bind(value)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(affected > 0)
     }
 
     async fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {
-        let rows: Vec<AllowRow> = sqlx::query_as(sql::ALLOW_LIST).fetch_all(&self.pool).await?;
+        let rows: Vec<AllowRow> = sqlx::query_as(sql::ALLOW_LIST)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(AllowRow::into_entry).collect()
     }
 
@@ -316,7 +388,9 @@ impl Store for PostgresStore {
     }
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
-        let rows: Vec<AssetRow> = sqlx::query_as(sql::ASSET_LIST).fetch_all(&self.pool).await?;
+        let rows: Vec<AssetRow> = sqlx::query_as(sql::ASSET_LIST)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(AssetRow::into_asset).collect()
     }
 }

@@ -2,13 +2,24 @@
 
 macro_rules! sql {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/postgres/", $name, ".sql"))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/sql/postgres/",
+            $name,
+            ".sql"
+        ))
     };
 }
 
 /// The migrations in order: version, description, SQL.
-pub(super) const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/0001_init.sql")))];
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/postgres/0001_init.sql"
+    )),
+)];
 
 pub(super) const ALLOW_DELETE: &str = sql!("allow_delete");
 pub(super) const ALLOW_LIST: &str = sql!("allow_list");

@@ -27,15 +27,29 @@ impl PostgresImport {
         source: &str,
         now: i64,
     ) -> Result<PostgresImport, StoreError> {
-        sqlx::query(sql::SOURCE_LOCK).bind(source).execute(&mut *tx).await?;
-        let exists: i64 = sqlx::query_scalar(sql::SOURCE_EXISTS).bind(source).fetch_one(&mut *tx).await?;
+        sqlx::query(sql::SOURCE_LOCK)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        let exists: i64 = sqlx::query_scalar(sql::SOURCE_EXISTS)
+            .bind(source)
+            .fetch_one(&mut *tx)
+            .await?;
         if exists == 0 {
             tx.rollback().await?;
             return Err(StoreError::UnknownSource(source.to_owned()));
         }
-        let import_id: i64 =
-            sqlx::query_scalar(sql::IMPORT_BEGIN).bind(source).bind(now).fetch_one(&mut *tx).await?;
-        Ok(PostgresImport { tx, source: source.to_owned(), import_id, now })
+        let import_id: i64 = sqlx::query_scalar(sql::IMPORT_BEGIN)
+            .bind(source)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(PostgresImport {
+            tx,
+            source: source.to_owned(),
+            import_id,
+            now,
+        })
     }
 }
 
@@ -75,11 +89,18 @@ impl ImportWriter for PostgresImport {
         let mut all_inserted = true;
         for chunk in rows.chunks_mut(ARRAY_ROWS) {
             let count = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-            let ids: Vec<i64> = sqlx::query_scalar(sql::INDICATOR_IDS).bind(count).fetch_all(&mut *self.tx).await?;
+            let ids: Vec<i64> = sqlx::query_scalar(sql::INDICATOR_IDS)
+                .bind(count)
+                .fetch_all(&mut *self.tx)
+                .await?;
             if ids.len() != chunk.len() {
                 return Err(StoreError::Corrupt {
                     table: "indicators",
-                    reason: format!("asked the sequence for {} ids, got {}", chunk.len(), ids.len()),
+                    reason: format!(
+                        "asked the sequence for {} ids, got {}",
+                        chunk.len(),
+                        ids.len()
+                    ),
                 });
             }
             for (row, id) in chunk.iter_mut().zip(&ids) {
@@ -88,7 +109,8 @@ impl ImportWriter for PostgresImport {
             let kinds: Vec<&str> = chunk.iter().map(|row| row.key.kind.as_str()).collect();
             let values: Vec<&str> = chunk.iter().map(|row| &*row.key.value).collect();
             let first_seen: Vec<i64> = chunk.iter().map(|row| row.first_seen).collect();
-            let suppressed: Vec<Option<&str>> = chunk.iter().map(|row| row.suppressed.as_deref()).collect();
+            let suppressed: Vec<Option<&str>> =
+                chunk.iter().map(|row| row.suppressed.as_deref()).collect();
             let inserted = sqlx::query(sql::INDICATOR_INSERT)
                 .bind(&ids)
                 .bind(kinds)
@@ -107,15 +129,21 @@ impl ImportWriter for PostgresImport {
         for chunk in rows.chunks(ARRAY_ROWS) {
             let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
             let reasons: Vec<&str> = chunk.iter().map(|(_, reason)| reason.as_str()).collect();
-            sqlx::query(sql::INDICATOR_SUPPRESS_MANY).bind(ids).bind(reasons).execute(&mut *self.tx).await?;
+            sqlx::query(sql::INDICATOR_SUPPRESS_MANY)
+                .bind(ids)
+                .bind(reasons)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }
 
     async fn write_statements(&mut self, rows: Vec<StatementValues>) -> Result<(), StoreError> {
         for chunk in rows.chunks(ARRAY_ROWS) {
-            let column = |pick: fn(&StatementValues) -> i64| chunk.iter().map(pick).collect::<Vec<i64>>();
-            let text = |pick: fn(&StatementValues) -> &str| chunk.iter().map(pick).collect::<Vec<&str>>();
+            let column =
+                |pick: fn(&StatementValues) -> i64| chunk.iter().map(pick).collect::<Vec<i64>>();
+            let text =
+                |pick: fn(&StatementValues) -> &str| chunk.iter().map(pick).collect::<Vec<&str>>();
             sqlx::query(sql::STATEMENT_UPSERT)
                 .bind(column(|row| row.indicator_id))
                 .bind(column(|row| row.first_seen))
@@ -130,7 +158,12 @@ impl ImportWriter for PostgresImport {
                 .bind(chunk.iter().map(|row| row.revoked).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|row| row.direction).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|row| row.port).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|row| row.pattern.as_deref()).collect::<Vec<_>>())
+                .bind(
+                    chunk
+                        .iter()
+                        .map(|row| row.pattern.as_deref())
+                        .collect::<Vec<_>>(),
+                )
                 .bind(&self.source)
                 .bind(self.import_id)
                 .execute(&mut *self.tx)
@@ -142,9 +175,11 @@ impl ImportWriter for PostgresImport {
     async fn write_objects(&mut self, rows: Vec<ObjectValues>) -> Result<u64, StoreError> {
         let mut written = 0;
         for chunk in rows.chunks(ARRAY_ROWS) {
-            let text = |pick: fn(&ObjectValues) -> &str| chunk.iter().map(pick).collect::<Vec<&str>>();
-            let optional =
-                |pick: fn(&ObjectValues) -> Option<&str>| chunk.iter().map(pick).collect::<Vec<Option<&str>>>();
+            let text =
+                |pick: fn(&ObjectValues) -> &str| chunk.iter().map(pick).collect::<Vec<&str>>();
+            let optional = |pick: fn(&ObjectValues) -> Option<&str>| {
+                chunk.iter().map(pick).collect::<Vec<Option<&str>>>()
+            };
             written += sqlx::query(sql::OBJECT_UPSERT)
                 .bind(text(|row| &row.id))
                 .bind(text(|row| &row.object_type))
@@ -177,7 +212,12 @@ impl ImportWriter for PostgresImport {
 
     async fn set_cursors(&mut self, cursors: &[(String, String)]) -> Result<(), StoreError> {
         for (key, value) in cursors {
-            sqlx::query(sql::CURSOR_SET).bind(&self.source).bind(key).bind(value).execute(&mut *self.tx).await?;
+            sqlx::query(sql::CURSOR_SET)
+                .bind(&self.source)
+                .bind(key)
+                .bind(value)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }
@@ -190,7 +230,11 @@ impl ImportWriter for PostgresImport {
             .bind(&summary)
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query(sql::SOURCE_SET_SUMMARY).bind(&self.source).bind(&summary).execute(&mut *self.tx).await?;
+        sqlx::query(sql::SOURCE_SET_SUMMARY)
+            .bind(&self.source)
+            .bind(&summary)
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -16,19 +16,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rampart_model::{ContextObject, Indicator, Reliability, SourceInfo, Timestamp};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::mpsc;
 
 use crate::common::{last_change_per_indicator, page_limit, require_source};
 use crate::multirow::MultiRow;
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues, StatementRow,
-    assemble, micros, reliability_text, to_json,
+    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
+    StatementRow, assemble, micros, reliability_text, to_json,
 };
 use crate::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord, Store, StoreError,
-    StoredIndicator,
+    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    Store, StoreError, StoredIndicator,
 };
 use queries as sql;
 
@@ -87,13 +89,16 @@ impl SqliteStore {
             // default, and B-trees are shallower. Only takes effect when the file is created.
             .pragma("page_size", "16384")
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-131072");
+            .pragma("cache_size", "-262144");
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
             tokio::fs::create_dir_all(parent).await.map_err(|err| {
-                StoreError::Config(format!("cannot create directory {}: {err}", parent.display()))
+                StoreError::Config(format!(
+                    "cannot create directory {}: {err}",
+                    parent.display()
+                ))
             })?;
         }
         let write_options = if in_memory {
@@ -117,17 +122,27 @@ impl SqliteStore {
             .await?;
         migrator().run(&writer).await?;
         if in_memory {
-            return Ok(SqliteStore { reader: writer.clone(), writer, checkpointer: None });
+            return Ok(SqliteStore {
+                reader: writer.clone(),
+                writer,
+                checkpointer: None,
+            });
         }
         let checkpointer = Checkpointer {
-            pool: SqlitePoolOptions::new().max_connections(1).connect_lazy_with(options.clone()),
+            pool: SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(options.clone()),
             running: Arc::new(AtomicBool::new(false)),
         };
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(60))
             .connect_lazy_with(options.read_only(true));
-        Ok(SqliteStore { writer, reader, checkpointer: Some(checkpointer) })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            checkpointer: Some(checkpointer),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
@@ -143,10 +158,16 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let ids = to_json(ids);
-        Ok(sqlx::query_as(sql::STATEMENTS_OF).bind(ids).fetch_all(connection).await?)
+        Ok(sqlx::query_as(sql::STATEMENTS_OF)
+            .bind(ids)
+            .fetch_all(connection)
+            .await?)
     }
 
-    async fn with_statements(&self, indicators: Vec<IndicatorRow>) -> Result<Vec<StoredIndicator>, StoreError> {
+    async fn with_statements(
+        &self,
+        indicators: Vec<IndicatorRow>,
+    ) -> Result<Vec<StoredIndicator>, StoreError> {
         let ids: Vec<i64> = indicators.iter().map(IndicatorRow::id).collect();
         let mut connection = self.reader.acquire().await?;
         let statements = SqliteStore::statements_of(&mut connection, &ids).await?;
@@ -177,7 +198,11 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn upsert_source(&self, source: &SourceInfo, settings: &serde_json::Value) -> Result<(), StoreError> {
+    async fn upsert_source(
+        &self,
+        source: &SourceInfo,
+        settings: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let values = SourceValues::new(source, settings);
         sqlx::query(sql::SOURCE_UPSERT)
             .bind(values.name)
@@ -193,26 +218,44 @@ impl Store for SqliteStore {
     }
 
     async fn source(&self, name: &str) -> Result<Option<SourceRecord>, StoreError> {
-        let row: Option<SourceRow> =
-            sqlx::query_as(sql::SOURCE_GET).bind(name).fetch_optional(&self.reader).await?;
+        let row: Option<SourceRow> = sqlx::query_as(sql::SOURCE_GET)
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
         row.map(SourceRow::into_record).transpose()
     }
 
     async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
-        let rows: Vec<SourceRow> = sqlx::query_as(sql::SOURCE_LIST).fetch_all(&self.reader).await?;
+        let rows: Vec<SourceRow> = sqlx::query_as(sql::SOURCE_LIST)
+            .fetch_all(&self.reader)
+            .await?;
         rows.into_iter().map(SourceRow::into_record).collect()
     }
 
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(sql::SOURCE_STATEMENTS_DELETE).bind(name).execute(&mut *tx).await?;
-        sqlx::query(sql::SOURCE_CURSORS_DELETE).bind(name).execute(&mut *tx).await?;
-        let removed = sqlx::query(sql::SOURCE_DELETE).bind(name).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(sql::SOURCE_STATEMENTS_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::SOURCE_CURSORS_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let removed = sqlx::query(sql::SOURCE_DELETE)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(removed > 0)
     }
 
-    async fn set_reliability(&self, name: &str, reliability: Reliability) -> Result<(), StoreError> {
+    async fn set_reliability(
+        &self,
+        name: &str,
+        reliability: Reliability,
+    ) -> Result<(), StoreError> {
         let affected = sqlx::query(sql::SOURCE_SET_RELIABILITY)
             .bind(name)
             .bind(reliability_text(reliability))
@@ -224,20 +267,28 @@ impl Store for SqliteStore {
 
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError> {
         let query = match outcome {
-            PullOutcome::Success { at, summary } => {
-                sqlx::query(sql::PULL_SUCCESS).bind(name).bind(micros(*at)).bind(to_json(summary))
-            }
-            PullOutcome::NotModified { at } => sqlx::query(sql::PULL_NOT_MODIFIED).bind(name).bind(micros(*at)),
-            PullOutcome::Failure { at, error } => {
-                sqlx::query(sql::PULL_FAILURE).bind(name).bind(micros(*at)).bind(error.clone())
-            }
+            PullOutcome::Success { at, summary } => sqlx::query(sql::PULL_SUCCESS)
+                .bind(name)
+                .bind(micros(*at))
+                .bind(to_json(summary)),
+            PullOutcome::NotModified { at } => sqlx::query(sql::PULL_NOT_MODIFIED)
+                .bind(name)
+                .bind(micros(*at)),
+            PullOutcome::Failure { at, error } => sqlx::query(sql::PULL_FAILURE)
+                .bind(name)
+                .bind(micros(*at))
+                .bind(error.clone()),
         };
         let affected = query.execute(&self.writer).await?.rows_affected();
         require_source(name, affected)
     }
 
     async fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(sql::CURSOR_GET).bind(source).bind(key).fetch_optional(&self.reader).await?)
+        Ok(sqlx::query_scalar(sql::CURSOR_GET)
+            .bind(source)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?)
     }
 
     async fn set_cursor(&self, source: &str, key: &str, value: &str) -> Result<(), StoreError> {
@@ -266,7 +317,10 @@ impl Store for SqliteStore {
         Ok(summary)
     }
 
-    async fn indicator(&self, indicator: &Indicator) -> Result<Option<StoredIndicator>, StoreError> {
+    async fn indicator(
+        &self,
+        indicator: &Indicator,
+    ) -> Result<Option<StoredIndicator>, StoreError> {
         let row: Option<IndicatorRow> = sqlx::query_as(sql::INDICATOR_GET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
@@ -310,7 +364,11 @@ impl Store for SqliteStore {
         assemble(indicators, statements)
     }
 
-    async fn set_suppression(&self, indicator: &Indicator, reason: Option<&str>) -> Result<bool, StoreError> {
+    async fn set_suppression(
+        &self,
+        indicator: &Indicator,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let affected = sqlx::query(sql::SUPPRESSION_SET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
@@ -321,14 +379,20 @@ impl Store for SqliteStore {
         Ok(affected > 0)
     }
 
-    async fn set_suppressions(&self, changes: &[(Indicator, Option<String>)]) -> Result<(), StoreError> {
+    async fn set_suppressions(
+        &self,
+        changes: &[(Indicator, Option<String>)],
+    ) -> Result<(), StoreError> {
         let changes = last_change_per_indicator(changes);
         let mut tx = self.begin_write().await?;
         let mut rows = changes.iter();
         for size in SUPPRESS_MANY.chunks(changes.len()) {
             let mut query = sqlx::query(SUPPRESS_MANY.sql(size));
             for (indicator, reason) in rows.by_ref().take(size) {
-                query = query.bind(indicator.kind().as_str()).bind(indicator.value()).bind(reason.as_deref());
+                query = query
+                    .bind(indicator.kind().as_str())
+                    .bind(indicator.value())
+                    .bind(reason.as_deref());
             }
             query.execute(&mut *tx).await?;
         }
@@ -342,7 +406,10 @@ impl Store for SqliteStore {
     }
 
     async fn context_object(&self, id: &str) -> Result<Option<ContextObject>, StoreError> {
-        let row: Option<ObjectRow> = sqlx::query_as(sql::OBJECT_GET).bind(id).fetch_optional(&self.reader).await?;
+        let row: Option<ObjectRow> = sqlx::query_as(sql::OBJECT_GET)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
         row.map(ObjectRow::into_object).transpose()
     }
 
@@ -363,7 +430,10 @@ impl Store for SqliteStore {
     }
 
     async fn relationships_of(&self, id: &str) -> Result<Vec<ContextObject>, StoreError> {
-        let rows: Vec<ObjectRow> = sqlx::query_as(sql::RELATIONSHIPS_OF).bind(id).fetch_all(&self.reader).await?;
+        let rows: Vec<ObjectRow> = sqlx::query_as(sql::RELATIONSHIPS_OF)
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
         rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
@@ -378,12 +448,18 @@ impl Store for SqliteStore {
     }
 
     async fn disallow(&self, value: &str) -> Result<bool, StoreError> {
-        let affected = sqlx::query(sql::ALLOW_DELETE).bind(value).execute(&self.writer).await?.rows_affected();
+        let affected = sqlx::query(sql::ALLOW_DELETE)
+            .bind(value)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
         Ok(affected > 0)
     }
 
     async fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {
-        let rows: Vec<AllowRow> = sqlx::query_as(sql::ALLOW_LIST).fetch_all(&self.reader).await?;
+        let rows: Vec<AllowRow> = sqlx::query_as(sql::ALLOW_LIST)
+            .fetch_all(&self.reader)
+            .await?;
         rows.into_iter().map(AllowRow::into_entry).collect()
     }
 
@@ -408,7 +484,9 @@ impl Store for SqliteStore {
     }
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
-        let rows: Vec<AssetRow> = sqlx::query_as(sql::ASSET_LIST).fetch_all(&self.reader).await?;
+        let rows: Vec<AssetRow> = sqlx::query_as(sql::ASSET_LIST)
+            .fetch_all(&self.reader)
+            .await?;
         rows.into_iter().map(AssetRow::into_asset).collect()
     }
 }

@@ -23,15 +23,26 @@ use crate::{ImportSummary, StoreError};
 // statement is still cheap to prepare once and keep cached.
 static LOOKUP: MultiRow = MultiRow::new(sql::IMPORT_LOOKUP, 512);
 static INSERT_INDICATORS: MultiRow = MultiRow::new(sql::INDICATOR_INSERT, 512);
-static INSERT_PLAIN_INDICATORS: MultiRow = MultiRow::variant(sql::INDICATOR_INSERT, "row plain", 512);
+static INSERT_PLAIN_INDICATORS: MultiRow =
+    MultiRow::variant(sql::INDICATOR_INSERT, "row plain", 512);
 static SUPPRESS: MultiRow = MultiRow::new(sql::INDICATOR_SUPPRESS_MANY, 512);
 static UPSERT_STATEMENTS: MultiRow = MultiRow::new(sql::STATEMENT_UPSERT, 512);
-static UPSERT_PLAIN_STATEMENTS: MultiRow = MultiRow::variant(sql::STATEMENT_UPSERT, "row plain", 512);
+static UPSERT_PLAIN_STATEMENTS: MultiRow =
+    MultiRow::variant(sql::STATEMENT_UPSERT, "row plain", 512);
 static UPSERT_OBJECTS: MultiRow = MultiRow::new(sql::OBJECT_UPSERT, 256);
 
 /// One element of the lookup's JSON array (see `import_lookup.sql`).
-type FoundTuple =
-    (i64, i64, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>);
+type FoundTuple = (
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// Texts that repeat on many rows, each allocated once per import.
 #[derive(Default)]
@@ -40,8 +51,14 @@ struct SharedTexts(Vec<(&'static str, Arc<str>)>);
 impl SharedTexts {
     fn get(&mut self, text: &'static str) -> Arc<str> {
         // The same literal comes back at the same address: compare addresses before bytes.
-        let same = |known: &&'static str| std::ptr::eq(known.as_ptr(), text.as_ptr()) && known.len() == text.len();
-        if let Some((_, shared)) = self.0.iter().find(|(known, _)| same(known) || *known == text) {
+        let same = |known: &&'static str| {
+            std::ptr::eq(known.as_ptr(), text.as_ptr()) && known.len() == text.len()
+        };
+        if let Some((_, shared)) = self
+            .0
+            .iter()
+            .find(|(known, _)| same(known) || *known == text)
+        {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(text);
@@ -60,8 +77,13 @@ impl Args {
         Args(arguments)
     }
 
-    fn add<T: for<'t> Encode<'t, Sqlite> + Type<Sqlite>>(&mut self, value: T) -> Result<(), StoreError> {
-        self.0.add(value).map_err(|err| StoreError::Database(sqlx::Error::Encode(err)))
+    fn add<T: for<'t> Encode<'t, Sqlite> + Type<Sqlite>>(
+        &mut self,
+        value: T,
+    ) -> Result<(), StoreError> {
+        self.0
+            .add(value)
+            .map_err(|err| StoreError::Database(sqlx::Error::Encode(err)))
     }
 }
 
@@ -80,7 +102,11 @@ impl Binder {
         }
     }
 
-    fn indicator_args(&mut self, rows: &[&NewIndicator], full: bool) -> Result<SqliteArguments, StoreError> {
+    fn indicator_args(
+        &mut self,
+        rows: &[&NewIndicator],
+        full: bool,
+    ) -> Result<SqliteArguments, StoreError> {
         let mut args = Args::with_capacity(rows.len() * 5);
         for row in rows {
             args.add(row.id)?;
@@ -149,7 +175,9 @@ async fn run_chunks(
     mut build: impl FnMut(usize) -> Result<SqliteArguments, StoreError>,
 ) -> Result<u64, StoreError> {
     let mut sizes = template.chunks(count);
-    let Some(mut size) = sizes.next() else { return Ok(0) };
+    let Some(mut size) = sizes.next() else {
+        return Ok(0);
+    };
     let mut args = build(size)?;
     let mut affected = 0;
     let mut fetched = fetch;
@@ -164,7 +192,8 @@ async fn run_chunks(
                 following
             }
             None => {
-                let (result, following) = futures::join!(query.execute(&mut *connection), following);
+                let (result, following) =
+                    futures::join!(query.execute(&mut *connection), following);
                 affected += result?.rows_affected();
                 following
             }
@@ -195,24 +224,44 @@ impl SqliteImport {
         source: &str,
         now: i64,
     ) -> Result<SqliteImport, StoreError> {
-        let exists: i64 = sqlx::query_scalar(sql::SOURCE_EXISTS).bind(source).fetch_one(&mut *tx).await?;
+        let exists: i64 = sqlx::query_scalar(sql::SOURCE_EXISTS)
+            .bind(source)
+            .fetch_one(&mut *tx)
+            .await?;
         if exists == 0 {
             tx.rollback().await?;
             return Err(StoreError::UnknownSource(source.to_owned()));
         }
-        let import_id: i64 =
-            sqlx::query_scalar(sql::IMPORT_BEGIN).bind(source).bind(now).fetch_one(&mut *tx).await?;
-        let max_id: i64 = sqlx::query_scalar(sql::INDICATOR_MAX_ID).fetch_one(&mut *tx).await?;
+        let import_id: i64 = sqlx::query_scalar(sql::IMPORT_BEGIN)
+            .bind(source)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        let max_id: i64 = sqlx::query_scalar(sql::INDICATOR_MAX_ID)
+            .fetch_one(&mut *tx)
+            .await?;
         Ok(SqliteImport {
             tx,
-            binder: Binder { source: Arc::from(source), import_id, texts: SharedTexts::default() },
+            binder: Binder {
+                source: Arc::from(source),
+                import_id,
+                texts: SharedTexts::default(),
+            },
             now,
             next_id: max_id + 1,
         })
     }
 
-    async fn insert_indicator_rows(&mut self, rows: &[&NewIndicator], full: bool) -> Result<u64, StoreError> {
-        let template = if full { &INSERT_INDICATORS } else { &INSERT_PLAIN_INDICATORS };
+    async fn insert_indicator_rows(
+        &mut self,
+        rows: &[&NewIndicator],
+        full: bool,
+    ) -> Result<u64, StoreError> {
+        let template = if full {
+            &INSERT_INDICATORS
+        } else {
+            &INSERT_PLAIN_INDICATORS
+        };
         let binder = &mut self.binder;
         let mut start = 0;
         run_chunks(&mut self.tx, template, rows.len(), None, |size| {
@@ -223,8 +272,16 @@ impl SqliteImport {
         .await
     }
 
-    async fn write_statement_rows(&mut self, rows: Vec<StatementValues>, full: bool) -> Result<(), StoreError> {
-        let template = if full { &UPSERT_STATEMENTS } else { &UPSERT_PLAIN_STATEMENTS };
+    async fn write_statement_rows(
+        &mut self,
+        rows: Vec<StatementValues>,
+        full: bool,
+    ) -> Result<(), StoreError> {
+        let template = if full {
+            &UPSERT_STATEMENTS
+        } else {
+            &UPSERT_PLAIN_STATEMENTS
+        };
         let binder = &mut self.binder;
         let count = rows.len();
         let mut rows = rows.into_iter();
@@ -249,17 +306,23 @@ impl ImportWriter for SqliteImport {
         let binder = &mut self.binder;
         let mut results = Vec::new();
         let mut start = 0;
-        run_chunks(&mut self.tx, &LOOKUP, keys.len(), Some(&mut results), |size| {
-            let args = binder.lookup_args(&keys[start..start + size]);
-            start += size;
-            args
-        })
+        run_chunks(
+            &mut self.tx,
+            &LOOKUP,
+            keys.len(),
+            Some(&mut results),
+            |size| {
+                let args = binder.lookup_args(&keys[start..start + size]);
+                start += size;
+                args
+            },
+        )
         .await?;
         let mut found = Vec::new();
         let mut offset = 0;
         for (json, size) in results.iter().zip(LOOKUP.chunks(keys.len())) {
-            let rows: Vec<FoundTuple> =
-                serde_json::from_str(json).map_err(|err| corrupt("indicators", format!("lookup result: {err}")))?;
+            let rows: Vec<FoundTuple> = serde_json::from_str(json)
+                .map_err(|err| corrupt("indicators", format!("lookup result: {err}")))?;
             found.extend(rows.into_iter().map(|row| Found {
                 position: row.0 + offset,
                 id: row.1,
@@ -283,8 +346,8 @@ impl ImportWriter for SqliteImport {
         }
         let (plain, suppressed): (Vec<&NewIndicator>, Vec<&NewIndicator>) =
             rows.iter().partition(|row| row.suppressed.is_none());
-        let inserted =
-            self.insert_indicator_rows(&plain, false).await? + self.insert_indicator_rows(&suppressed, true).await?;
+        let inserted = self.insert_indicator_rows(&plain, false).await?
+            + self.insert_indicator_rows(&suppressed, true).await?;
         Ok(inserted == rows.len() as u64)
     }
 

@@ -1,9 +1,11 @@
 //! Small fixtures shared by the suite's cases.
 
-use rampart_model::{Indicator, IndicatorKind, Observation, Reliability, SourceInfo, Timestamp, Tlp};
+use rampart_model::{
+    Indicator, IndicatorKind, Observation, Reliability, SourceInfo, Timestamp, Tlp,
+};
 use rampart_store::{
-    AllowEntry, Asset, Commit, Counts, ImportBatch, ImportSummary, SearchQuery, SourceRecord, StagedObservation, Store,
-    StoreError, StoredIndicator,
+    AllowEntry, Asset, Commit, Counts, ImportBatch, ImportSummary, SearchQuery, SourceRecord,
+    StagedObservation, Store, StoreError, StoredIndicator,
 };
 use tokio::sync::mpsc;
 
@@ -32,7 +34,10 @@ pub fn dated(indicator: Indicator, reference: &str, first: i64, last: i64) -> Ob
 }
 
 pub fn staged(observation: Observation, suppressed: Option<&str>) -> StagedObservation {
-    StagedObservation { observation, suppressed: suppressed.map(str::to_owned) }
+    StagedObservation {
+        observation,
+        suppressed: suppressed.map(str::to_owned),
+    }
 }
 
 /// A source with distinctive defaults, added to the store.
@@ -46,7 +51,10 @@ pub async fn add_source(store: &dyn Store, name: &str) -> SourceInfo {
         full_list: false,
     };
     store
-        .upsert_source(&source, &serde_json::json!({ "url": format!("https://{name}.example/feed") }))
+        .upsert_source(
+            &source,
+            &serde_json::json!({ "url": format!("https://{name}.example/feed") }),
+        )
         .await
         .expect("add source");
     source
@@ -73,7 +81,13 @@ pub async fn import_observations(
     source: &SourceInfo,
     observations: Vec<Observation>,
 ) -> ImportSummary {
-    import(store, source, vec![ImportBatch::observations(observations), commit()]).await.expect("import commits")
+    import(
+        store,
+        source,
+        vec![ImportBatch::observations(observations), commit()],
+    )
+    .await
+    .expect("import commits")
 }
 
 pub fn commit() -> ImportBatch {
@@ -81,7 +95,13 @@ pub fn commit() -> ImportBatch {
 }
 
 pub fn summary(new: u64, updated: u64, added_source: u64, duplicate: u64) -> ImportSummary {
-    ImportSummary { new, updated, added_source, duplicate, ..ImportSummary::default() }
+    ImportSummary {
+        new,
+        updated,
+        added_source,
+        duplicate,
+        ..ImportSummary::default()
+    }
 }
 
 /// Every indicator, page by page.
@@ -89,7 +109,14 @@ pub async fn all_indicators(store: &dyn Store) -> Vec<StoredIndicator> {
     let mut all = Vec::new();
     let mut after_id = None;
     loop {
-        let page = store.search(&SearchQuery { after_id, limit: 7, ..SearchQuery::default() }).await.expect("search");
+        let page = store
+            .search(&SearchQuery {
+                after_id,
+                limit: 7,
+                ..SearchQuery::default()
+            })
+            .await
+            .expect("search");
         let Some(last) = page.last() else { break };
         after_id = Some(last.id);
         all.extend(page);
@@ -98,7 +125,11 @@ pub async fn all_indicators(store: &dyn Store) -> Vec<StoredIndicator> {
 }
 
 pub async fn stored(store: &dyn Store, indicator: &Indicator) -> StoredIndicator {
-    store.indicator(indicator).await.expect("lookup").expect("indicator is stored")
+    store
+        .indicator(indicator)
+        .await
+        .expect("lookup")
+        .expect("indicator is stored")
 }
 
 /// Everything the store holds that the cases touch, to compare before and after a failed import.
@@ -120,7 +151,12 @@ pub async fn dump(store: &dyn Store, cursor_keys: &[(&str, &str)]) -> Dump {
     }
     let mut objects = Vec::new();
     for object_type in ["malware", "relationship", "sighting", "attack-pattern"] {
-        objects.extend(store.context_objects(object_type, None, 0).await.expect("objects"));
+        objects.extend(
+            store
+                .context_objects(object_type, None, 0)
+                .await
+                .expect("objects"),
+        );
     }
     Dump {
         counts: store.counts().await.expect("counts"),
@@ -134,11 +170,19 @@ pub async fn dump(store: &dyn Store, cursor_keys: &[(&str, &str)]) -> Dump {
 }
 
 /// A STIX-like context object.
-pub fn object(id: &str, object_type: &str, modified: Option<i64>, body: serde_json::Value) -> rampart_model::ContextObject {
+pub fn object(
+    id: &str,
+    object_type: &str,
+    modified: Option<i64>,
+    body: serde_json::Value,
+) -> rampart_model::ContextObject {
     rampart_model::ContextObject {
         id: id.to_owned(),
         object_type: object_type.to_owned(),
-        name: body.get("name").and_then(|name| name.as_str()).map(str::to_owned),
+        name: body
+            .get("name")
+            .and_then(|name| name.as_str())
+            .map(str::to_owned),
         attack_id: None,
         modified: modified.map(at),
         revoked: false,
