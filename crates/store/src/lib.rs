@@ -49,35 +49,65 @@ pub trait Store: Send + Sync {
     // ---- sources -------------------------------------------------------------------------
 
     /// Adds a source or updates its settings. `settings` is the source's own configuration
-    /// (URL, schedule, auth reference…) kept as JSON for the scheduler.
+    /// (URL, schedule, auth reference…) kept as JSON for the scheduler. Updating keeps the
+    /// feed status (last pull, failures, last summary).
     async fn upsert_source(
         &self,
         source: &SourceInfo,
         settings: &serde_json::Value,
     ) -> Result<(), StoreError>;
+    /// One source with its status; [`SourceRecord::active_statements`] counts its statements
+    /// that are neither withdrawn nor revoked.
     async fn source(&self, name: &str) -> Result<Option<SourceRecord>, StoreError>;
+    /// Every source, by name.
     async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError>;
-    /// Removes a source and its statements; indicators no source vouches for any more stay,
-    /// without sources, so that history and suppressions are kept.
+    /// Removes a source, its statements and its cursors, in one transaction; indicators no
+    /// source vouches for any more stay, without sources, so that history and suppressions are
+    /// kept. Returns whether the source existed.
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError>;
-    /// Lowers or raises a source's reliability (e.g. after false positives).
+    /// Lowers or raises a source's reliability (e.g. after false positives). Statements read
+    /// afterwards carry the new grade. [`StoreError::UnknownSource`] if there is no such source.
     async fn set_reliability(
         &self,
         name: &str,
         reliability: rampart_model::Reliability,
     ) -> Result<(), StoreError>;
-    /// Records the outcome of one pull attempt for the feed status.
+    /// Records the outcome of one pull attempt for the feed status; every outcome sets
+    /// `last_attempt`. Success sets `last_success` and `last_summary` and resets
+    /// `consecutive_failures`; NotModified sets `last_success` and resets the failures (the
+    /// server answered); Failure sets `last_error` and counts one more failure. `last_error` is
+    /// kept after a success, as history. [`StoreError::UnknownSource`] if there is no such source.
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError>;
     /// A per-source cursor (TAXII `added_after` per collection, MISP timestamp, HTTP ETag…).
     async fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StoreError>;
     /// Sets a cursor outside an import (use [`Commit::cursors`] to move it with an import).
+    /// [`StoreError::UnknownSource`] if there is no such source.
     async fn set_cursor(&self, source: &str, key: &str, value: &str) -> Result<(), StoreError>;
 
     // ---- imports -------------------------------------------------------------------------
 
     /// Runs one import as one transaction: every batch received is written, and the
     /// transaction commits on [`ImportBatch::Commit`]. If the channel closes without a commit,
-    /// or [`ImportBatch::Abort`] arrives, or any write fails, nothing of it is kept.
+    /// or [`ImportBatch::Abort`] arrives, or any write fails, nothing of it is kept and the
+    /// error is returned ([`StoreError::Aborted`] for the first two); the receiver is closed
+    /// at once so that the sender notices. The source must exist
+    /// ([`StoreError::UnknownSource`]).
+    ///
+    /// For each observation: the indicator is created if new (first seen: the observation's
+    /// first seen, else its last seen, else now) and its suppression set when the observation
+    /// carries one (never cleared here). This source's statement on it is created (counted
+    /// `new` if the indicator was new, else `added_source`) or renewed (`updated`): the first
+    /// seen keeps the earliest, the last seen the latest, every other field is the newest
+    /// observation's, a withdrawal is undone. An observation without a confidence or TLP gets
+    /// the source's defaults; one without dates was seen now, one with only a first seen was
+    /// last seen now. Observations repeating an indicator within one import count as
+    /// `duplicate` and are merged the same way, with labels, techniques and threats united.
+    ///
+    /// Context objects are upserted by id, keeping a stored one whose `modified` is newer (an
+    /// object without `modified` replaces only another without). On [`Commit::full_list`], this
+    /// source's statements not renewed by this import are withdrawn (`withdrawn`);
+    /// [`Commit::cursors`] move in the same transaction; the summary becomes the source's
+    /// `last_summary`. The feed status fields are [`Store::record_pull`]'s job.
     async fn import(
         &self,
         source: &SourceInfo,
@@ -86,52 +116,67 @@ pub trait Store: Send + Sync {
 
     // ---- indicators ----------------------------------------------------------------------
 
+    /// One indicator by kind and canonical value, with every source's statement on it (by
+    /// source name).
     async fn indicator(&self, indicator: &Indicator)
     -> Result<Option<StoredIndicator>, StoreError>;
     /// One page of indicators matching the query, in id order, with their source statements.
+    /// `contains` matches a substring of the value ignoring ASCII case; pages continue with
+    /// `after_id` set to the last id of the previous page.
     async fn search(&self, query: &SearchQuery) -> Result<Vec<StoredIndicator>, StoreError>;
-    /// Marks an indicator suppressed with a reason, or clears it (`None`).
+    /// Marks an indicator suppressed with a reason, or clears it (`None`). Returns whether the
+    /// indicator exists.
     async fn set_suppression(
         &self,
         indicator: &Indicator,
         reason: Option<&str>,
     ) -> Result<bool, StoreError>;
     /// Replaces the suppression reasons of many indicators in one transaction (after warninglists
-    /// or the allowlist changed). Indicators not listed keep theirs.
+    /// or the allowlist changed). Indicators not listed keep theirs; unknown ones are ignored;
+    /// an indicator listed twice gets its last reason.
     async fn set_suppressions(
         &self,
         changes: &[(Indicator, Option<String>)],
     ) -> Result<(), StoreError>;
+    /// Row totals for status output.
     async fn counts(&self) -> Result<Counts, StoreError>;
 
     // ---- context -------------------------------------------------------------------------
 
+    /// One context object by id, with its body exactly as received.
     async fn context_object(&self, id: &str) -> Result<Option<ContextObject>, StoreError>;
-    /// Context objects of one type (e.g. all `attack-pattern`s), in id order, one page.
+    /// Context objects of one type (e.g. all `attack-pattern`s), in id order (bytewise), one
+    /// page of `limit` (0: 1000) after `after_id`.
     async fn context_objects(
         &self,
         object_type: &str,
         after_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<ContextObject>, StoreError>;
-    /// Relationship and sighting objects whose source is `id` (`source_ref`, `sighting_of_ref`).
+    /// Relationship and sighting objects whose source is `id` (`source_ref`, `sighting_of_ref`),
+    /// in id order.
     async fn relationships_of(&self, id: &str) -> Result<Vec<ContextObject>, StoreError>;
 
     // ---- allowlist -----------------------------------------------------------------------
 
+    /// Adds an allowlist entry, or replaces the reason and date of the entry for that value.
     async fn allow(&self, entry: &AllowEntry) -> Result<(), StoreError>;
+    /// Removes the entry for `value`; returns whether there was one.
     async fn disallow(&self, value: &str) -> Result<bool, StoreError>;
+    /// The allowlist, by value.
     async fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError>;
 
     // ---- assets --------------------------------------------------------------------------
 
-    /// Inserts or replaces assets by name, all in one transaction.
+    /// Inserts or replaces assets by name, all in one transaction. Returns how many were given.
     async fn upsert_assets(&self, assets: &[Asset]) -> Result<usize, StoreError>;
+    /// Every asset, by name.
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
 }
 
-/// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
-/// Migrations run on open.
+/// Opens a store from a URL: `sqlite://PATH` (the file and its directory are created if
+/// missing; `sqlite::memory:` for a store that lives as long as the handle) or
+/// `postgres://…`. Migrations run on open.
 pub async fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Box::new(SqliteStore::open(url).await?))

@@ -162,3 +162,59 @@ fn database_url_replaces_the_database() {
         "postgres://u@h/x?sslmode=disable"
     );
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_works_for_tests() {
+    let store = rampart_store::open("sqlite::memory:")
+        .await
+        .expect("open in-memory store");
+    let source = fixtures::add_source(&*store, "alpha").await;
+    let summary = fixtures::import_observations(
+        &*store,
+        &source,
+        vec![fixtures::observation(fixtures::domain("x.example"), "x")],
+    )
+    .await;
+    assert_eq!(summary.new, 1);
+    assert_eq!(fixtures::all_indicators(&*store).await.len(), 1);
+    // Each in-memory store is its own database.
+    let other = rampart_store::open("sqlite::memory:")
+        .await
+        .expect("open another");
+    assert_eq!(other.counts().await.unwrap().indicators, 0);
+}
+
+#[tokio::test]
+async fn unknown_store_urls_are_refused() {
+    let refused = rampart_store::open("mysql://localhost/rampart").await;
+    assert!(matches!(refused, Err(rampart_store::StoreError::Config(_))));
+}
+
+#[tokio::test]
+async fn sqlite_store_reopens_with_its_data() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("rampart.db").display());
+    {
+        let store = rampart_store::open(&url).await.expect("open");
+        let source = fixtures::add_source(&*store, "alpha").await;
+        fixtures::import_observations(
+            &*store,
+            &source,
+            vec![fixtures::observation(fixtures::domain("x.example"), "x")],
+        )
+        .await;
+    }
+    let store = rampart_store::open(&url)
+        .await
+        .expect("reopen runs no migration twice");
+    assert_eq!(store.counts().await.unwrap().indicators, 1);
+    assert_eq!(
+        store
+            .source("alpha")
+            .await
+            .unwrap()
+            .unwrap()
+            .active_statements,
+        1
+    );
+}

@@ -89,7 +89,7 @@ impl SqliteStore {
             // default, and B-trees are shallower. Only takes effect when the file is created.
             .pragma("page_size", "16384")
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-131072");
+            .pragma("cache_size", "-262144");
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
