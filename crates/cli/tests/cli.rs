@@ -364,3 +364,66 @@ fn corpus_documents_import_end_to_end() {
         "{shown}"
     );
 }
+
+#[test]
+fn warninglists_from_the_configuration_suppress_known_benign_values() {
+    let Some(corpus) =
+        rampart_testkit::corpus("warninglists_from_the_configuration_suppress_known_benign_values")
+    else {
+        return;
+    };
+    let rampart = Rampart::new();
+    let config = rampart.write(
+        "rampart.toml",
+        &format!(
+            "data_dir = \"{}\"\nwarninglists = \"{}\"\n",
+            rampart.dir.path().join("data").display(),
+            corpus.join("misp/warninglists/lists").display()
+        ),
+    );
+    let list = rampart.write("list.txt", "8.8.8.8\nqzv-rampart-unlisted.net\n");
+    let report = json(&rampart.ok(&[
+        "--config", &config, "--json", "intel", "import", &list, "--source", "mixed",
+    ]));
+    assert_eq!(report["suppressed"], 1);
+    let shown = json(&rampart.ok(&["--config", &config, "--json", "intel", "show", "8.8.8.8"]));
+    let reason = shown["indicator"]["suppressed"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.starts_with("warninglist: ") && reason.contains("DNS"),
+        "{reason}"
+    );
+    let exported = rampart.ok(&["--config", &config, "intel", "export", "--format", "text"]);
+    assert_eq!(exported.trim(), "qzv-rampart-unlisted.net");
+}
+
+#[test]
+fn presets_give_feeds_their_defaults() {
+    let rampart = Rampart::new();
+    rampart.ok(&[
+        "feeds",
+        "add",
+        "drop",
+        "--format",
+        "spamhaus-drop",
+        "--disabled",
+    ]);
+    let listed = json(&rampart.ok(&["--json", "feeds", "list"]));
+    let drop = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["info"]["name"] == "drop")
+        .unwrap();
+    assert_eq!(
+        drop["settings"]["url"],
+        "https://www.spamhaus.org/drop/drop.txt"
+    );
+    assert_eq!(drop["info"]["reliability"], "A");
+    assert_eq!(drop["info"]["full_list"], true);
+    let output = rampart.run(&["feeds", "add", "x", "--format", "csv"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--url is needed"));
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use rampart_intel::config::{SourceConfig, TransportKind};
+use rampart_intel::config::{AuthConfig, SourceConfig, TransportKind};
 use rampart_intel::scheduler::{self, PullResult, Puller};
 use rampart_model::{Reliability, Tlp};
 
@@ -35,21 +35,23 @@ pub struct AddArgs {
     /// Format or preset: stix, misp, csv, text, urlhaus, spamhaus-drop, …
     #[arg(long)]
     pub format: String,
-    /// URL or local path.
+    /// URL or local path (default: the preset's public address).
     #[arg(long)]
-    pub url: String,
+    pub url: Option<String>,
     /// http (default), taxii, misp-server or misp-feed.
     #[arg(long, default_value = "http")]
     pub transport: String,
     #[arg(long, default_value = "1h")]
     pub interval: String,
-    /// Admiralty reliability A–F.
-    #[arg(long, default_value = "F")]
-    pub reliability: Reliability,
-    #[arg(long, default_value_t = 50)]
-    pub confidence: u8,
-    #[arg(long, default_value = "clear")]
-    pub tlp: Tlp,
+    /// Admiralty reliability A–F (default: the preset's, else F).
+    #[arg(long)]
+    pub reliability: Option<Reliability>,
+    /// Confidence 0–100 for statements without one (default: the preset's, else 50).
+    #[arg(long)]
+    pub confidence: Option<u8>,
+    /// TLP for statements without one (default: the preset's, else clear).
+    #[arg(long)]
+    pub tlp: Option<Tlp>,
     /// Each pull is the whole list: values missing from it are withdrawn.
     #[arg(long)]
     pub full_list: bool,
@@ -62,6 +64,16 @@ pub struct AddArgs {
     /// Add the feed disabled.
     #[arg(long)]
     pub disabled: bool,
+    /// HTTP basic auth: `USER=ENV_VAR`, the password read from that environment variable.
+    #[arg(long, value_parser = parse_key_value, conflicts_with_all = ["bearer_env", "auth_header"])]
+    pub basic: Option<(String, String)>,
+    /// Bearer token read from this environment variable.
+    #[arg(long, conflicts_with = "auth_header")]
+    pub bearer_env: Option<String>,
+    /// A header whose value is read from an environment variable: `NAME=ENV_VAR`
+    /// (MISP: `Authorization=MISP_KEY`).
+    #[arg(long, value_parser = parse_key_value)]
+    pub auth_header: Option<(String, String)>,
 }
 
 pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
@@ -83,19 +95,40 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                     args.transport
                 )
             })?;
+            let preset = rampart_intel::formats::presets::preset_defaults(&args.format);
+            let url = match (args.url, preset.as_ref().and_then(|p| p.url.clone())) {
+                (Some(url), _) | (None, Some(url)) => url,
+                (None, None) => bail!("--url is needed: {:?} has no default address", args.format),
+            };
             let config = SourceConfig {
                 name: args.name,
                 format: args.format,
                 transport,
-                url: args.url,
+                url,
                 interval: args.interval,
                 enabled: !args.disabled,
-                reliability: args.reliability,
-                confidence: args.confidence,
-                tlp: args.tlp,
+                reliability: args
+                    .reliability
+                    .or(preset.as_ref().map(|p| p.reliability))
+                    .unwrap_or(Reliability::F),
+                confidence: args
+                    .confidence
+                    .or(preset.as_ref().map(|p| p.confidence))
+                    .unwrap_or(50),
+                tlp: args
+                    .tlp
+                    .or(preset.as_ref().map(|p| p.tlp))
+                    .unwrap_or(Tlp::Clear),
                 full_list: args.full_list.then_some(true),
                 options: args.options.into_iter().collect::<BTreeMap<_, _>>(),
-                auth: None,
+                auth: match (args.basic, args.bearer_env, args.auth_header) {
+                    (Some((user, password_env)), _, _) => {
+                        Some(AuthConfig::Basic { user, password_env })
+                    }
+                    (_, Some(token_env), _) => Some(AuthConfig::Bearer { token_env }),
+                    (_, _, Some((name, value_env))) => Some(AuthConfig::Header { name, value_env }),
+                    _ => None,
+                },
                 timeout_secs: 60,
                 transport_options: args.transport_options.into_iter().collect(),
             };
