@@ -14,7 +14,7 @@ use crate::output::{self, Table, when};
 #[derive(Debug, Subcommand)]
 pub enum FeedsCommand {
     /// Add a feed, or replace one of the same name.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List feeds and their settings.
     List,
     /// Pull feeds now (all enabled ones when no name is given).
