@@ -2,7 +2,6 @@
 //! MISP server fixture (axum) that implements the documented `attributes/restSearch` and
 //! `sightings/add` endpoints, checks the auth key, pages and honours `timestamp`.
 
-#[path = "misp_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
@@ -19,8 +18,9 @@ use rampart_intel::sources::misp_feed::{MANIFEST_ETAG, MispFeedTransport};
 use rampart_intel::sources::misp_server::{MispServerTransport, TIMESTAMP_CURSOR, push_sightings};
 use rampart_model::{Indicator, Tlp};
 use serde_json::{Value, json};
-use support::{MemoryStore, client, pull, serve};
+use support::{TestStore, http_client, misp_format, serve};
 
+const SOURCE: &str = "misp-test";
 const FEED_EVENT: &str = "56bf399d-c46c-4fdb-a9cf-d9bb02de0b81";
 
 fn corpus_feed() -> Option<PathBuf> {
@@ -28,11 +28,27 @@ fn corpus_feed() -> Option<PathBuf> {
         .map(|data| data.join("misp/feed-format/misp-feed"))
 }
 
-fn values(imported: &support::Imported) -> Vec<String> {
-    let mut values: Vec<String> = imported
-        .observations
-        .iter()
-        .map(|o| o.indicator.value().to_owned())
+async fn store() -> TestStore {
+    TestStore::new(SOURCE, "misp").await
+}
+
+/// Whether no import ever committed: no summary, nothing stored.
+async fn nothing_committed(store: &TestStore) -> bool {
+    let counts = store.counts().await;
+    store.last_summary().await.is_none()
+        && (counts.indicators, counts.statements, counts.objects) == (0, 0, 0)
+}
+
+/// The values whose statement was last seen at `epoch_seconds`, sorted: in the feed tests every
+/// attribute carries its event's timestamp, so these are the values of that event version.
+async fn values_seen_at(store: &TestStore, epoch_seconds: i64) -> Vec<String> {
+    let at = rampart_model::Timestamp::from_second(epoch_seconds).unwrap();
+    let mut values: Vec<String> = store
+        .indicators()
+        .await
+        .into_iter()
+        .filter(|stored| stored.sources.iter().any(|s| s.last_seen == at))
+        .map(|stored| stored.indicator.into_value())
         .collect();
     values.sort();
     values
@@ -43,11 +59,10 @@ fn values(imported: &support::Imported) -> Vec<String> {
 #[tokio::test]
 async fn feed_directory_from_corpus_imports_once() {
     let Some(dir) = corpus_feed() else { return };
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispFeedTransport::new(dir.display().to_string());
-    let http = client();
 
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -55,23 +70,30 @@ async fn feed_directory_from_corpus_imports_once() {
             full_list: false
         }
     );
-    let imported = imported.unwrap();
+    let report = report.unwrap();
     // The one event holds one `link` attribute: context, not an indicator.
-    assert!(imported.observations.is_empty());
-    assert_eq!(imported.objects.len(), 1);
-    assert_eq!(imported.objects[0].id, FEED_EVENT);
+    assert_eq!((report.observations, report.summary.objects), (0, 1));
+    let counts = store.counts().await;
+    assert_eq!((counts.indicators, counts.objects), (0, 1));
+    let event = store
+        .store
+        .context_object(FEED_EVENT)
+        .await
+        .unwrap()
+        .expect("the event as context");
     assert_eq!(
-        imported.objects[0].name.as_deref(),
+        event.name.as_deref(),
         Some("OSINT - Hunting for Malware with Machine Learning")
     );
     assert_eq!(
         store
-            .cursor_value(&format!("event/{FEED_EVENT}"))
+            .cursor(&format!("event/{FEED_EVENT}"))
+            .await
             .as_deref(),
         Some("1455373240")
     );
 
-    let (status, _) = pull(&store, &transport, &http).await.unwrap();
+    let (status, _) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::NotModified,
@@ -141,11 +163,10 @@ async fn feed_server(dir: PathBuf) -> (String, Arc<Mutex<BTreeMap<String, u32>>>
 async fn feed_over_http_from_corpus_uses_etag_and_cursors() {
     let Some(dir) = corpus_feed() else { return };
     let (base, requests) = feed_server(dir).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispFeedTransport::new(base);
-    let http = client();
 
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -153,14 +174,16 @@ async fn feed_over_http_from_corpus_uses_etag_and_cursors() {
             full_list: false
         }
     );
+    assert_eq!(report.unwrap().summary.objects, 1);
+    let event = store.store.context_object(FEED_EVENT).await.unwrap();
     assert_eq!(
-        imported.unwrap().objects[0].tlp,
+        event.expect("the event as context").tlp,
         Some(Tlp::Clear),
         "tlp:white tag"
     );
-    assert!(store.cursor_value(MANIFEST_ETAG).is_some());
+    assert!(store.cursor(MANIFEST_ETAG).await.is_some());
 
-    let (status, _) = pull(&store, &transport, &http).await.unwrap();
+    let (status, _) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(status, PullStatus::NotModified);
     let requests = requests.lock().unwrap().clone();
     assert_eq!(requests.get("manifest.json"), Some(&2));
@@ -171,10 +194,12 @@ async fn feed_over_http_from_corpus_uses_etag_and_cursors() {
     );
 }
 
+/// An event whose attributes carry the event's timestamp, so the store tells which event
+/// version a statement came from.
 fn feed_event(uuid: &str, timestamp: u64, values: &[(&str, &str)]) -> String {
     let attributes: Vec<Value> = values
         .iter()
-        .map(|(kind, value)| json!({"type": kind, "value": value}))
+        .map(|(kind, value)| json!({"type": kind, "value": value, "timestamp": timestamp.to_string()}))
         .collect();
     json!({"Event": {"uuid": uuid, "info": format!("event {uuid}"), "timestamp": timestamp.to_string(),
                      "Attribute": attributes}})
@@ -204,10 +229,9 @@ async fn feed_fetches_only_events_newer_than_their_cursor() {
     };
     write("manifest.json", &manifest(200));
 
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispFeedTransport::new(format!("file://{}", dir.path().display()));
-    let http = client();
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -216,11 +240,12 @@ async fn feed_fetches_only_events_newer_than_their_cursor() {
         },
         "missing and non-uuid entries skipped"
     );
+    assert_eq!(report.unwrap().summary.new, 2);
     assert_eq!(
-        values(&imported.unwrap()),
+        store.values().await,
         ["first.example", "http://second.example/x"]
     );
-    assert_eq!(store.cursor_value(&format!("event/{missing}")), None);
+    assert_eq!(store.cursor(&format!("event/{missing}")).await, None);
 
     // The second event is republished with a newer timestamp and one more attribute.
     write(
@@ -235,7 +260,7 @@ async fn feed_fetches_only_events_newer_than_their_cursor() {
         ),
     );
     write("manifest.json", &manifest(300));
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -243,16 +268,21 @@ async fn feed_fetches_only_events_newer_than_their_cursor() {
             full_list: false
         }
     );
+    let summary = report.unwrap().summary;
+    assert_eq!((summary.new, summary.updated), (1, 1));
+    // Only the second event was read again: its two values are last seen at 300, the first
+    // event's value stays at 100.
     assert_eq!(
-        values(&imported.unwrap()),
+        values_seen_at(&store, 300).await,
         ["203.0.113.30", "http://second.example/x"]
     );
+    assert_eq!(values_seen_at(&store, 100).await, ["first.example"]);
     assert_eq!(
-        store.cursor_value(&format!("event/{second}")).as_deref(),
+        store.cursor(&format!("event/{second}")).await.as_deref(),
         Some("300")
     );
     assert_eq!(
-        store.cursor_value(&format!("event/{first}")).as_deref(),
+        store.cursor(&format!("event/{first}")).await.as_deref(),
         Some("100")
     );
 }
@@ -271,12 +301,12 @@ async fn broken_feed_event_fails_the_pull_and_moves_no_cursor() {
         "{\"Event\": {\"info\": ",
     )
     .unwrap();
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispFeedTransport::new(dir.path().display().to_string());
-    let err = pull(&store, &transport, &client()).await.unwrap_err();
+    let err = store.pull(&transport, misp_format()).await.unwrap_err();
     assert!(err.to_string().contains(&format!("{uuid}.json")), "{err}");
-    assert_eq!(store.cursor_value(&format!("event/{uuid}")), None);
-    assert!(store.imports().is_empty());
+    assert_eq!(store.cursor(&format!("event/{uuid}")).await, None);
+    assert!(nothing_committed(&store).await);
 }
 
 // ---- server ----------------------------------------------------------------------------
@@ -411,12 +441,11 @@ fn five_attributes() -> Vec<Value> {
 #[tokio::test]
 async fn server_pull_pages_then_fetches_only_newer_attributes() {
     let (base, fixture) = misp_server(five_attributes()).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let mut transport = MispServerTransport::new(base, KEY);
     transport.page_size = 2;
-    let http = client();
 
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -425,23 +454,16 @@ async fn server_pull_pages_then_fetches_only_newer_attributes() {
         },
         "pages of 2, 2 and 1"
     );
-    let imported = imported.unwrap();
-    assert_eq!(imported.observations.len(), 5);
-    let url = imported
-        .observations
-        .iter()
-        .find(|o| o.indicator.value() == "http://three.example/x")
-        .unwrap();
-    assert_eq!(
-        url.tlp,
-        Some(Tlp::Amber),
-        "event tags come with includeEventTags"
-    );
+    let report = report.unwrap();
+    assert_eq!((report.observations, report.summary.new), (5, 5));
+    assert_eq!(store.values().await.len(), 5);
+    let url = store.statement("http://three.example/x").await;
+    assert_eq!(url.tlp, Tlp::Amber, "event tags come with includeEventTags");
     assert_eq!(url.threats, ["Sofacy"]);
-    assert_eq!(url.confidence, Some(30), "to_ids false");
+    assert_eq!(url.confidence, 30, "to_ids false");
     assert_eq!(url.reference, "00000000-0000-4000-8000-000000000003");
     assert_eq!(
-        store.cursor_value(TIMESTAMP_CURSOR).as_deref(),
+        store.cursor(TIMESTAMP_CURSOR).await.as_deref(),
         Some("5000")
     );
     {
@@ -460,7 +482,8 @@ async fn server_pull_pages_then_fetches_only_newer_attributes() {
         .unwrap()
         .attributes
         .push(attribute(6, "hostname", "six.example", 6000, true));
-    let (status, imported) = pull(&store, &transport, &http).await.unwrap();
+    let before = store.values().await;
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -468,18 +491,27 @@ async fn server_pull_pages_then_fetches_only_newer_attributes() {
             full_list: false
         }
     );
-    assert_eq!(values(&imported.unwrap()), ["six.example"]);
+    let report = report.unwrap();
+    assert_eq!((report.observations, report.summary.new), (1, 1));
+    assert_eq!(report.summary.accepted(), 1, "only the new attribute");
+    let added: Vec<String> = store
+        .values()
+        .await
+        .into_iter()
+        .filter(|value| !before.contains(value))
+        .collect();
+    assert_eq!(added, ["six.example"]);
     assert_eq!(fixture.lock().unwrap().searches[3]["timestamp"], 5001);
     assert_eq!(
-        store.cursor_value(TIMESTAMP_CURSOR).as_deref(),
+        store.cursor(TIMESTAMP_CURSOR).await.as_deref(),
         Some("6000")
     );
 
-    let (status, _) = pull(&store, &transport, &http).await.unwrap();
+    let (status, _) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(status, PullStatus::NotModified);
     assert_eq!(fixture.lock().unwrap().searches[4]["timestamp"], 6001);
     assert_eq!(
-        store.cursor_value(TIMESTAMP_CURSOR).as_deref(),
+        store.cursor(TIMESTAMP_CURSOR).await.as_deref(),
         Some("6000")
     );
 }
@@ -489,10 +521,10 @@ async fn server_pull_of_exactly_full_pages_stops_at_the_empty_one() {
     let mut attributes = five_attributes();
     attributes.pop();
     let (base, fixture) = misp_server(attributes).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let mut transport = MispServerTransport::new(base, KEY);
     transport.page_size = 2;
-    let (status, imported) = pull(&store, &transport, &client()).await.unwrap();
+    let (status, report) = store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -500,7 +532,8 @@ async fn server_pull_of_exactly_full_pages_stops_at_the_empty_one() {
             full_list: false
         }
     );
-    assert_eq!(imported.unwrap().observations.len(), 4);
+    assert_eq!(report.unwrap().observations, 4);
+    assert_eq!(store.counts().await.indicators, 4);
     assert_eq!(fixture.lock().unwrap().searches.len(), 3);
 }
 
@@ -509,28 +542,29 @@ async fn server_pull_sends_filters_and_deleted_attributes_revoke() {
     let mut attributes = five_attributes();
     attributes[0]["deleted"] = json!(true);
     let (base, fixture) = misp_server(attributes).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let mut transport = MispServerTransport::new(base, KEY);
     transport.published = Some(true);
     transport.to_ids = Some(true);
-    let (_, imported) = pull(&store, &transport, &client()).await.unwrap();
-    let imported = imported.unwrap();
+    let (_, report) = store.pull(&transport, misp_format()).await.unwrap();
+    let report = report.unwrap();
     let search = fixture.lock().unwrap().searches[0].clone();
     assert_eq!(
         (search["published"].clone(), search["to_ids"].clone()),
         (json!(true), json!(true))
     );
     assert_eq!(
-        imported.observations.len(),
-        4,
+        report.observations, 4,
         "the to_ids false url is filtered by the server"
     );
-    let deleted = imported
-        .observations
-        .iter()
-        .find(|o| o.indicator.value() == "one.example")
-        .unwrap();
-    assert!(deleted.revoked);
+    assert!(
+        !store
+            .values()
+            .await
+            .contains(&"http://three.example/x".to_owned())
+    );
+    assert!(store.statement("one.example").await.revoked);
+    assert!(!store.statement("203.0.113.2").await.revoked);
 }
 
 #[tokio::test]
@@ -538,15 +572,14 @@ async fn server_cursor_stays_behind_a_second_that_is_not_over() {
     let now = rampart_model::Timestamp::now().as_second();
     let (base, fixture) =
         misp_server(vec![attribute(1, "domain", "late.example", now + 30, true)]).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispServerTransport::new(base, KEY);
-    let http = client();
-    pull(&store, &transport, &http).await.unwrap();
+    store.pull(&transport, misp_format()).await.unwrap();
     assert_eq!(
-        store.cursor_value(TIMESTAMP_CURSOR),
+        store.cursor(TIMESTAMP_CURSOR).await,
         Some((now + 29).to_string())
     );
-    let (status, _) = pull(&store, &transport, &http).await.unwrap();
+    let (status, _) = store.pull(&transport, misp_format()).await.unwrap();
     assert!(
         matches!(status, PullStatus::Fetched { .. }),
         "that second is asked for again"
@@ -557,18 +590,19 @@ async fn server_cursor_stays_behind_a_second_that_is_not_over() {
 #[tokio::test]
 async fn server_rejects_a_wrong_key() {
     let (base, _) = misp_server(five_attributes()).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = MispServerTransport::new(base, "wrong");
-    let err = pull(&store, &transport, &client()).await.unwrap_err();
+    let err = store.pull(&transport, misp_format()).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
     assert!(err.to_string().contains("auth key"), "{err}");
-    assert_eq!(store.cursor_value(TIMESTAMP_CURSOR), None);
+    assert_eq!(store.cursor(TIMESTAMP_CURSOR).await, None);
+    assert!(nothing_committed(&store).await);
 }
 
 #[tokio::test]
 async fn sightings_are_pushed_by_value() {
     let (base, fixture) = misp_server(Vec::new()).await;
-    let http = client();
+    let http = http_client();
     let values = vec![
         Indicator::guess("evil.example").unwrap().into_value(),
         Indicator::guess("203.0.113.9").unwrap().into_value(),

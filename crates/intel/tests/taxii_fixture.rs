@@ -19,8 +19,9 @@ use rampart_intel::sources::taxii::{
     CollectionLocation, TAXII_MEDIA_TYPE, TaxiiAuth, TaxiiClient, TaxiiTransport, cursor_key,
 };
 use serde_json::{Value, json};
-use support::{EnvelopeFormat, MemoryStore, pull};
+use support::{CountingStix, TestStore};
 
+const SOURCE: &str = "taxii-test";
 const TOKEN: &str = "fixture-token";
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
@@ -268,6 +269,17 @@ async fn start() -> (String, Arc<Fixture>) {
     (format!("http://{address}"), fixture)
 }
 
+async fn store() -> TestStore {
+    TestStore::new(SOURCE, "stix").await
+}
+
+/// Whether no import ever committed: no summary, nothing stored.
+async fn nothing_committed(store: &TestStore) -> bool {
+    let counts = store.counts().await;
+    store.last_summary().await.is_none()
+        && (counts.indicators, counts.statements, counts.objects) == (0, 0, 0)
+}
+
 fn bearer() -> TaxiiAuth {
     TaxiiAuth::Bearer {
         token: TOKEN.into(),
@@ -296,10 +308,11 @@ async fn bearer_pull_reads_every_page_and_takes_the_cursor_from_the_manifest() {
         [format!("{base}/api/")]
     );
 
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let transport = in_root(&base, "Bearer feed", bearer());
-    let format = Arc::new(EnvelopeFormat::default());
-    let (status, report) = pull(&store, &transport, format.clone()).await.unwrap();
+    let format = CountingStix::new();
+    let (status, report) = store.pull(&transport, format.clone()).await.unwrap();
+    let report = report.expect("committed");
     // Three objects at two per page: two pages, the second labelled application/stix+json.
     assert_eq!(
         status,
@@ -309,8 +322,17 @@ async fn bearer_pull_reads_every_page_and_takes_the_cursor_from_the_manifest() {
         }
     );
     assert_eq!(format.objects_seen(), 3);
+    // Two indicators with one value each, one malware object kept as context.
     assert_eq!(report.observations, 2);
-    let imported = store.last_import();
+    assert_eq!(
+        (report.summary.new, report.summary.objects, report.rejected),
+        (2, 1, 0)
+    );
+    assert_eq!(
+        store.values().await,
+        ["203.0.113.10", "phish.example"],
+        "the values of the fixture's two patterns"
+    );
     let expected_ids: Vec<String> = {
         let mut ids: Vec<String> = fixture
             .objects
@@ -320,18 +342,30 @@ async fn bearer_pull_reads_every_page_and_takes_the_cursor_from_the_manifest() {
         ids.sort();
         ids
     };
-    assert_eq!(imported.ids(), expected_ids);
+    assert_eq!(store.stored_ids(&expected_ids).await, expected_ids);
+    let malware = store
+        .store
+        .context_object("malware--10000000-0000-4000-8000-000000000003")
+        .await
+        .unwrap()
+        .expect("the malware object");
+    assert_eq!(malware.name.as_deref(), Some("Fixture Loader"));
     // No date headers: the cursor is the latest manifest date of a version received (12:00),
     // not the 13:00 entry for a version this pull never saw.
     assert_eq!(
-        imported.cursors,
-        [(cursor_key("c1"), "2024-02-01T12:00:00.000Z".to_owned())]
+        store.cursor(&cursor_key("c1")).await.as_deref(),
+        Some("2024-02-01T12:00:00.000Z")
     );
 
-    let (status, _) = pull(&store, &transport, Arc::new(EnvelopeFormat::default()))
-        .await
-        .unwrap();
+    let format = CountingStix::new();
+    let (status, report) = store.pull(&transport, format.clone()).await.unwrap();
     assert_eq!(status, PullStatus::NotModified);
+    assert!(report.is_none());
+    assert_eq!(format.objects_seen(), 0);
+    assert_eq!(
+        store.cursor(&cursor_key("c1")).await.as_deref(),
+        Some("2024-02-01T12:00:00.000Z")
+    );
     assert!(fixture.requests.load(Ordering::SeqCst) > 5);
     assert_eq!(
         fixture.bad_accept.load(Ordering::SeqCst),
@@ -343,9 +377,10 @@ async fn bearer_pull_reads_every_page_and_takes_the_cursor_from_the_manifest() {
 #[tokio::test]
 async fn more_without_next_continues_from_the_last_date_added() {
     let (base, _) = start().await;
-    let store = Arc::new(MemoryStore::default());
-    let format = Arc::new(EnvelopeFormat::default());
-    let (status, _) = pull(&store, &in_root(&base, "headers", bearer()), format.clone())
+    let store = store().await;
+    let format = CountingStix::new();
+    let (status, report) = store
+        .pull(&in_root(&base, "headers", bearer()), format.clone())
         .await
         .unwrap();
     assert_eq!(
@@ -356,16 +391,17 @@ async fn more_without_next_continues_from_the_last_date_added() {
         }
     );
     assert_eq!(format.objects_seen(), 3);
+    assert_eq!(report.expect("committed").summary.accepted(), 2);
     assert_eq!(
-        store.last_import().cursors,
-        [(cursor_key("headers"), "2024-02-01T12:00:00.000Z".to_owned())]
+        store.cursor(&cursor_key("headers")).await.as_deref(),
+        Some("2024-02-01T12:00:00.000Z")
     );
 }
 
 #[tokio::test]
 async fn a_wrong_token_is_an_authentication_error_with_the_servers_message() {
     let (base, _) = start().await;
-    let store = Arc::new(MemoryStore::default());
+    let store = store().await;
     let wrong = TaxiiAuth::Bearer {
         token: "stolen".into(),
     };
@@ -373,7 +409,8 @@ async fn a_wrong_token_is_an_authentication_error_with_the_servers_message() {
         CollectionLocation::Url(format!("{base}/api/collections/c1/")),
         wrong,
     );
-    let err = pull(&store, &transport, Arc::new(EnvelopeFormat::default()))
+    let err = store
+        .pull(&transport, CountingStix::new())
         .await
         .unwrap_err()
         .to_string();
@@ -384,37 +421,32 @@ async fn a_wrong_token_is_an_authentication_error_with_the_servers_message() {
         "{err}"
     );
     assert!(err.ends_with("Unauthorized: bad bearer token"), "{err}");
-    assert!(store.committed.lock().unwrap().is_empty());
+    assert_eq!(store.cursor(&cursor_key("c1")).await, None);
+    assert!(nothing_committed(&store).await);
 }
 
 #[tokio::test]
 async fn a_looping_server_is_stopped() {
     let (base, _) = start().await;
-    let store = Arc::new(MemoryStore::default());
-    let err = pull(
-        &store,
-        &in_root(&base, "loop", bearer()),
-        Arc::new(EnvelopeFormat::default()),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let store = store().await;
+    let err = store
+        .pull(&in_root(&base, "loop", bearer()), CountingStix::new())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("the server is looping"), "{err}");
-    assert!(store.committed.lock().unwrap().is_empty());
+    assert!(nothing_committed(&store).await);
 }
 
 #[tokio::test]
 async fn other_content_types_and_error_statuses_are_reported() {
     let (base, _) = start().await;
-    let store = Arc::new(MemoryStore::default());
-    let err = pull(
-        &store,
-        &in_root(&base, "Html", bearer()),
-        Arc::new(EnvelopeFormat::default()),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let store = store().await;
+    let err = store
+        .pull(&in_root(&base, "Html", bearer()), CountingStix::new())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("unexpected content type \"text/html; charset=utf-8\""),
         "{err}"
@@ -424,7 +456,8 @@ async fn other_content_types_and_error_statuses_are_reported() {
         CollectionLocation::Url(format!("{base}/api/collections/gone/")),
         bearer(),
     );
-    let err = pull(&store, &missing, Arc::new(EnvelopeFormat::default()))
+    let err = store
+        .pull(&missing, CountingStix::new())
         .await
         .unwrap_err()
         .to_string();
@@ -434,7 +467,8 @@ async fn other_content_types_and_error_statuses_are_reported() {
     );
 
     let unknown = in_root(&base, "Nonexistent", bearer());
-    let err = pull(&store, &unknown, Arc::new(EnvelopeFormat::default()))
+    let err = store
+        .pull(&unknown, CountingStix::new())
         .await
         .unwrap_err()
         .to_string();
@@ -442,5 +476,5 @@ async fn other_content_types_and_error_statuses_are_reported() {
         err.contains("no collection \"Nonexistent\"") && err.contains("c1 (\"Bearer feed\")"),
         "{err}"
     );
-    assert!(store.committed.lock().unwrap().is_empty());
+    assert!(nothing_committed(&store).await);
 }

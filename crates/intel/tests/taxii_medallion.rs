@@ -10,7 +10,6 @@ mod support;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_intel::sources::PullStatus;
@@ -18,10 +17,10 @@ use rampart_intel::sources::taxii::{
     CollectionLocation, ObjectsQuery, TaxiiAuth, TaxiiClient, TaxiiTransport, collection_url,
     cursor_key,
 };
-use rampart_store::Store;
 use serde_json::{Value, json};
-use support::{EnvelopeFormat, MemoryStore, SOURCE, pull, simple_pattern};
+use support::{CountingStix, TestStore, simple_pattern};
 
+const SOURCE: &str = "taxii-test";
 const USER: &str = "analyst";
 const PASSWORD: &str = "Corr3ct-horse";
 const COLLECTION_ID: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
@@ -220,12 +219,14 @@ async fn wait_until_ready(server: &mut ServerGuard, url: &str) {
 }
 
 /// Expected values, computed from the data file by plain JSON traversal (not by the code
-/// under test): the objects, the indicators the test format turns into observations, and
-/// each object's `date_added`.
+/// under test): the objects, the indicators whose pattern names one IP address or domain
+/// (each becomes one observation), and each object's `date_added`.
 struct Expected {
     ids: Vec<String>,
     indicator_ids: Vec<String>,
     observation_count: usize,
+    /// The values of those simple patterns, sorted.
+    values: Vec<String>,
     added: Vec<(String, String)>,
 }
 
@@ -243,12 +244,14 @@ fn expected(data: &Value) -> Expected {
         .map(|o| o["id"].as_str().unwrap().to_owned())
         .collect();
     indicator_ids.sort();
-    let observation_count = objects
+    let mut values: Vec<String> = objects
         .iter()
-        .filter(|o| {
-            o["type"] == "indicator" && o["pattern"].as_str().and_then(simple_pattern).is_some()
-        })
-        .count();
+        .filter(|o| o["type"] == "indicator")
+        .filter_map(|o| o["pattern"].as_str().and_then(simple_pattern))
+        .map(|(_, value)| value.to_owned())
+        .collect();
+    values.sort();
+    let observation_count = values.len();
     let mut added: Vec<(String, String)> = collection["manifest"]
         .as_array()
         .unwrap()
@@ -265,6 +268,7 @@ fn expected(data: &Value) -> Expected {
         ids,
         indicator_ids,
         observation_count,
+        values,
         added,
     }
 }
@@ -429,7 +433,7 @@ async fn taxii_medallion() {
     assert_eq!(entries, want.added);
 
     // A full pull through the transport, locating the collection by title.
-    let store = Arc::new(MemoryStore::default());
+    let store = TestStore::new(SOURCE, "stix").await;
     let transport = TaxiiTransport::new(
         CollectionLocation::InApiRoot {
             api_root: root.clone(),
@@ -438,8 +442,9 @@ async fn taxii_medallion() {
         basic.clone(),
     )
     .with_page_size(100);
-    let format = Arc::new(EnvelopeFormat::default());
-    let (status, report) = pull(&store, &transport, format.clone()).await.unwrap();
+    let format = CountingStix::new();
+    let (status, report) = store.pull(&transport, format.clone()).await.unwrap();
+    let report = report.expect("committed");
     let pages_expected = want.ids.len().div_ceil(PAGE_SIZE) as u64;
     assert_eq!(
         status,
@@ -451,23 +456,41 @@ async fn taxii_medallion() {
     assert_eq!(format.documents_seen(), pages_expected);
     assert_eq!(format.objects_seen(), want.ids.len() as u64);
     assert_eq!(report.observations, want.observation_count as u64);
-    let imported = store.last_import();
-    assert_eq!(imported.ids(), want.ids);
+    assert_eq!(report.summary.new, want.observation_count as u64);
+    assert_eq!(store.values().await, want.values);
+    // Every object is in the store: the simple indicators as the references of their
+    // statements, everything else (the file-hash indicator, whose value is not a SHA-256, is
+    // rejected as a value and kept as context) as context objects, and nothing more.
+    assert_eq!(store.stored_ids(&want.ids).await, want.ids);
+    let context = (want.ids.len() - want.observation_count) as u64;
+    assert_eq!(report.summary.objects, context);
+    assert_eq!(report.rejected, 1, "the hash 'aaaa'");
+    let counts = store.counts().await;
+    assert_eq!(
+        (counts.indicators, counts.statements, counts.objects),
+        (
+            want.observation_count as u64,
+            want.observation_count as u64,
+            context
+        )
+    );
     let key = cursor_key(COLLECTION_ID);
     let newest = want.added.last().unwrap().0.clone();
-    assert_eq!(imported.cursors, [(key.clone(), newest.clone())]);
-    assert_eq!(store.cursor(SOURCE, &key).await.unwrap(), Some(newest));
+    assert_eq!(store.cursor(&key).await, Some(newest));
 
     // Nothing was added since: the next pull is NotModified and imports nothing.
-    let format = Arc::new(EnvelopeFormat::default());
-    let (status, report) = pull(&store, &transport, format.clone()).await.unwrap();
+    let format = CountingStix::new();
+    let (status, report) = store.pull(&transport, format.clone()).await.unwrap();
     assert_eq!(status, PullStatus::NotModified);
-    assert_eq!((format.objects_seen(), report.observations), (0, 0));
+    assert_eq!(format.objects_seen(), 0);
+    assert!(report.is_none());
+    assert_eq!(store.counts().await, counts);
 
     // With the cursor after the third object, exactly the four later ones arrive (through the
-    // collection URL this time).
+    // collection URL this time), into a new store so that what arrived is all it holds.
     let middle = want.added[2].0.clone();
-    store.set_cursor(SOURCE, &key, &middle).await.unwrap();
+    let later_store = TestStore::new(SOURCE, "stix").await;
+    later_store.set_cursor(&key, &middle).await;
     let later: Vec<String> = sorted(
         want.added
             .iter()
@@ -480,8 +503,8 @@ async fn taxii_medallion() {
         CollectionLocation::Url(collection.to_string()),
         basic.clone(),
     );
-    let format = Arc::new(EnvelopeFormat::default());
-    let (status, _) = pull(&store, &by_url, format.clone()).await.unwrap();
+    let format = CountingStix::new();
+    let (status, _) = later_store.pull(&by_url, format.clone()).await.unwrap();
     assert_eq!(
         status,
         PullStatus::Fetched {
@@ -489,8 +512,12 @@ async fn taxii_medallion() {
             full_list: false
         }
     );
-    assert_eq!(store.last_import().ids(), later);
+    assert_eq!(later_store.stored_ids(&want.ids).await, later);
     assert_eq!(format.objects_seen(), 4);
+    assert_eq!(
+        later_store.cursor(&key).await.as_deref(),
+        Some(want.added.last().unwrap().0.as_str())
+    );
 
     // The empty collection has nothing to give.
     let empty = TaxiiTransport::new(
@@ -500,10 +527,9 @@ async fn taxii_medallion() {
         },
         basic,
     );
-    let (status, _) = pull(&store, &empty, Arc::new(EnvelopeFormat::default()))
-        .await
-        .unwrap();
+    let (status, _) = store.pull(&empty, CountingStix::new()).await.unwrap();
     assert_eq!(status, PullStatus::NotModified);
+    assert_eq!(store.cursor(&cursor_key(EMPTY_COLLECTION_ID)).await, None);
 
     // A wrong password is an authentication error naming the URL, for the client and the pull.
     let wrong = TaxiiAuth::Basic {
@@ -520,8 +546,9 @@ async fn taxii_medallion() {
         format!("{discovery_url}: authentication failed (HTTP 401)")
     );
     let denied = TaxiiTransport::new(CollectionLocation::Url(collection.to_string()), wrong);
-    let imports_before = store.committed.lock().unwrap().len();
-    let err = pull(&store, &denied, Arc::new(EnvelopeFormat::default()))
+    let summary_before = store.last_summary().await;
+    let err = store
+        .pull(&denied, CountingStix::new())
         .await
         .unwrap_err()
         .to_string();
@@ -529,7 +556,8 @@ async fn taxii_medallion() {
         err.contains("authentication failed (HTTP 401)") && err.contains(collection.as_str()),
         "{err}"
     );
-    assert_eq!(store.committed.lock().unwrap().len(), imports_before);
+    assert_eq!(store.last_summary().await, summary_before);
+    assert_eq!(store.counts().await, counts);
 
     // An unknown collection is reported with the server's error message.
     let err = client

@@ -1,210 +1,240 @@
-//! Shared by the TAXII tests: an in-memory store that keeps cursors and committed imports, a
-//! tiny STIX-ish format that understands just enough patterns to produce observations, and a
-//! helper that runs one pull the way the scheduler does (pull, then commit with the cursors).
+//! Shared by the transport tests (TAXII and MISP): a real SQLite store in a temporary
+//! directory with the test source registered, a helper that runs one pull the way the feed
+//! scheduler does, and the STIX format with counts of what it read.
+//!
+//! The tests assert through the store's own reads (cursors, indicators and their statements,
+//! context objects, counts, the source's last summary), so a transport is checked end to end
+//! against what Rampart would really persist.
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::io::BufRead;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rampart_intel::formats::{Format, FormatError, Rejection, Sink};
+use rampart_intel::formats::stix::StixFormat;
+use rampart_intel::formats::{self, Format, FormatError, Sink};
 use rampart_intel::import::{ImportReport, ImportSession};
 use rampart_intel::sources::{PullContext, PullError, PullStatus, Transport};
-use rampart_model::{ContextObject, Indicator, IndicatorKind, Observation, SourceInfo};
+use rampart_model::{Indicator, IndicatorKind, SourceInfo};
 use rampart_store::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
-    Store, StoreError, StoredIndicator,
+    Commit, Counts, ImportSummary, SearchQuery, SourceStatement, Store, StoredIndicator,
 };
-use tokio::sync::mpsc;
+use tempfile::TempDir;
 
-pub const SOURCE: &str = "taxii-test";
-
-/// What one committed import contained.
-#[derive(Debug, Default, Clone)]
-pub struct Committed {
-    pub observations: Vec<Observation>,
-    pub objects: Vec<ContextObject>,
-    pub cursors: Vec<(String, String)>,
+/// A real SQLite store holding one source, deleted with the temporary directory.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub source: SourceInfo,
+    // Kept so the database outlives every test step; dropped last.
+    _dir: TempDir,
 }
 
-impl Committed {
-    /// STIX ids of everything imported: indicator ids (the observations' references) and
-    /// context object ids.
-    pub fn ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .observations
-            .iter()
-            .map(|o| o.reference.clone())
-            .chain(self.objects.iter().map(|o| o.id.clone()))
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
+impl TestStore {
+    /// Opens a fresh store and registers `source` with `format` (no settings: the tests build
+    /// their transports themselves).
+    pub async fn new(source: &str, format: &str) -> TestStore {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("rampart.db").display());
+        let store: Arc<dyn Store> = rampart_store::open(&url)
+            .await
+            .expect("open the sqlite store")
+            .into();
+        let info = SourceInfo::adhoc(source, format);
+        store
+            .upsert_source(&info, &serde_json::json!({}))
+            .await
+            .expect("register the source");
+        TestStore {
+            store,
+            source: info,
+            _dir: dir,
+        }
     }
-}
 
-/// Cursors and committed imports, in memory. Everything else is unused by these tests.
-#[derive(Default)]
-pub struct MemoryStore {
-    cursors: Mutex<HashMap<(String, String), String>>,
-    pub committed: Mutex<Vec<Committed>>,
-}
+    pub fn name(&self) -> &str {
+        &self.source.name
+    }
 
-impl MemoryStore {
-    pub fn last_import(&self) -> Committed {
-        self.committed
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-fn unused<T>() -> Result<T, StoreError> {
-    Err(StoreError::Config("unused".into()))
-}
-
-#[async_trait::async_trait]
-impl Store for MemoryStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-    async fn upsert_source(&self, _: &SourceInfo, _: &serde_json::Value) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn source(&self, _: &str) -> Result<Option<SourceRecord>, StoreError> {
-        unused()
-    }
-    async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
-        unused()
-    }
-    async fn remove_source(&self, _: &str) -> Result<bool, StoreError> {
-        unused()
-    }
-    async fn set_reliability(
+    /// Runs one pull as the scheduler does: an import session, the transport, then a commit
+    /// with the transport's cursors when documents were fetched, an abort when nothing changed
+    /// or the pull failed. The report is there only when the import committed.
+    pub async fn pull(
         &self,
-        _: &str,
-        _: rampart_model::Reliability,
-    ) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn record_pull(&self, _: &str, _: &PullOutcome) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn cursor(&self, source: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .cursors
-            .lock()
-            .unwrap()
-            .get(&(source.to_owned(), key.to_owned()))
-            .cloned())
-    }
-    async fn set_cursor(&self, source: &str, key: &str, value: &str) -> Result<(), StoreError> {
-        self.cursors
-            .lock()
-            .unwrap()
-            .insert((source.to_owned(), key.to_owned()), value.to_owned());
-        Ok(())
-    }
-    async fn import(
-        &self,
-        source: &SourceInfo,
-        mut batches: mpsc::Receiver<ImportBatch>,
-    ) -> Result<ImportSummary, StoreError> {
-        let mut pending = Committed::default();
-        let mut summary = ImportSummary::default();
-        while let Some(batch) = batches.recv().await {
-            match batch {
-                ImportBatch::Observations(staged) => {
-                    pending
-                        .observations
-                        .extend(staged.into_iter().map(|s| s.observation));
-                }
-                ImportBatch::Objects(objects) => pending.objects.extend(objects),
-                ImportBatch::Rejected(count) => summary.rejected += count,
-                ImportBatch::Commit(commit) => {
-                    for (key, value) in &commit.cursors {
-                        self.set_cursor(&source.name, key, value).await?;
-                    }
-                    summary.new = pending.observations.len() as u64;
-                    summary.objects = pending.objects.len() as u64;
-                    pending.cursors = commit.cursors;
-                    self.committed.lock().unwrap().push(pending);
-                    return Ok(summary);
-                }
-                ImportBatch::Abort(reason) => return Err(StoreError::Aborted(reason)),
+        transport: &dyn Transport,
+        format: Arc<dyn Format>,
+    ) -> Result<(PullStatus, Option<ImportReport>), PullError> {
+        let http = http_client();
+        let mut session = ImportSession::begin(self.store.clone(), self.source.clone(), None);
+        let mut ctx = PullContext {
+            store: self.store.as_ref(),
+            source: &self.source.name,
+            session: &mut session,
+            http: &http,
+            cursors: Vec::new(),
+        };
+        let result = transport.pull(format, &mut ctx).await;
+        let cursors = std::mem::take(&mut ctx.cursors);
+        match result {
+            Ok(status @ PullStatus::Fetched { full_list, .. }) => {
+                let report = session.commit(Commit { full_list, cursors }).await?;
+                Ok((status, Some(report)))
+            }
+            Ok(PullStatus::NotModified) => {
+                session.abort("not modified").await;
+                Ok((PullStatus::NotModified, None))
+            }
+            Err(err) => {
+                session.abort(&err.to_string()).await;
+                Err(err)
             }
         }
-        Err(StoreError::Aborted("channel closed without commit".into()))
     }
-    async fn indicator(&self, _: &Indicator) -> Result<Option<StoredIndicator>, StoreError> {
-        unused()
+
+    pub async fn cursor(&self, key: &str) -> Option<String> {
+        self.store
+            .cursor(&self.source.name, key)
+            .await
+            .expect("read a cursor")
     }
-    async fn search(&self, _: &SearchQuery) -> Result<Vec<StoredIndicator>, StoreError> {
-        unused()
+
+    pub async fn set_cursor(&self, key: &str, value: &str) {
+        self.store
+            .set_cursor(&self.source.name, key, value)
+            .await
+            .expect("set a cursor");
     }
-    async fn set_suppression(&self, _: &Indicator, _: Option<&str>) -> Result<bool, StoreError> {
-        unused()
+
+    pub async fn counts(&self) -> Counts {
+        self.store.counts().await.expect("store counts")
     }
-    async fn set_suppressions(&self, _: &[(Indicator, Option<String>)]) -> Result<(), StoreError> {
-        unused()
+
+    /// The summary of the last committed import of the source; `None` if none committed.
+    pub async fn last_summary(&self) -> Option<ImportSummary> {
+        self.store
+            .source(&self.source.name)
+            .await
+            .expect("read the source")
+            .expect("the source exists")
+            .last_summary
     }
-    async fn counts(&self) -> Result<Counts, StoreError> {
-        unused()
+
+    /// Every indicator the source makes a statement about, page by page.
+    pub async fn indicators(&self) -> Vec<StoredIndicator> {
+        let mut all = Vec::new();
+        let mut query = SearchQuery {
+            source: Some(self.source.name.clone()),
+            limit: 100,
+            ..SearchQuery::default()
+        };
+        loop {
+            let page = self.store.search(&query).await.expect("search the store");
+            let Some(last) = page.last() else { break };
+            query.after_id = Some(last.id);
+            all.extend(page);
+        }
+        all
     }
-    async fn context_object(&self, _: &str) -> Result<Option<ContextObject>, StoreError> {
-        unused()
+
+    /// The canonical values of [`indicators`](Self::indicators), sorted.
+    pub async fn values(&self) -> Vec<String> {
+        let mut values: Vec<String> = self
+            .indicators()
+            .await
+            .into_iter()
+            .map(|stored| stored.indicator.into_value())
+            .collect();
+        values.sort();
+        values
     }
-    async fn context_objects(
-        &self,
-        _: &str,
-        _: Option<&str>,
-        _: u32,
-    ) -> Result<Vec<ContextObject>, StoreError> {
-        unused()
+
+    /// The source's statement about `value` (its kind guessed), which must exist.
+    pub async fn statement(&self, value: &str) -> SourceStatement {
+        let indicator = Indicator::guess(value).expect("a valid indicator value");
+        let stored = self
+            .store
+            .indicator(&indicator)
+            .await
+            .expect("read an indicator")
+            .unwrap_or_else(|| panic!("{value} is not in the store"));
+        stored
+            .sources
+            .into_iter()
+            .find(|statement| statement.source == self.source.name)
+            .unwrap_or_else(|| panic!("no statement of {} on {value}", self.source.name))
     }
-    async fn relationships_of(&self, _: &str) -> Result<Vec<ContextObject>, StoreError> {
-        unused()
-    }
-    async fn allow(&self, _: &AllowEntry) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn disallow(&self, _: &str) -> Result<bool, StoreError> {
-        unused()
-    }
-    async fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {
-        unused()
-    }
-    async fn upsert_assets(&self, _: &[Asset]) -> Result<usize, StoreError> {
-        unused()
-    }
-    async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
-        unused()
+
+    /// Which of `candidates` (STIX or MISP object ids) the store holds, sorted: as the
+    /// reference of one of the source's statements, or as a context object.
+    pub async fn stored_ids(&self, candidates: &[String]) -> Vec<String> {
+        let references: Vec<String> = self
+            .indicators()
+            .await
+            .into_iter()
+            .flat_map(|stored| stored.sources)
+            .filter(|statement| statement.source == self.source.name)
+            .map(|statement| statement.reference)
+            .collect();
+        let mut found = Vec::new();
+        for id in candidates {
+            let is_context = self
+                .store
+                .context_object(id)
+                .await
+                .expect("read a context object")
+                .is_some();
+            if is_context || references.contains(id) {
+                found.push(id.clone());
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
     }
 }
 
-/// Reads a TAXII envelope: indicators with a single `ipv4-addr`/`domain-name` comparison become
-/// observations, every other object a context object. Counts the envelopes and objects it saw.
+/// The MISP format, as a source configured with `format = "misp"` gets it.
+pub fn misp_format() -> Arc<dyn Format> {
+    Arc::from(formats::by_name("misp", &Default::default()).expect("the misp format"))
+}
+
+/// The real STIX format (bundles and TAXII envelopes), counting the documents and the objects
+/// it read so tests can tell what the transport delivered.
 #[derive(Default)]
-pub struct EnvelopeFormat {
-    pub documents: AtomicU64,
-    pub objects: AtomicU64,
+pub struct CountingStix {
+    documents: AtomicU64,
+    objects: AtomicU64,
 }
 
-impl EnvelopeFormat {
-    pub fn objects_seen(&self) -> u64 {
-        self.objects.load(Ordering::SeqCst)
+impl CountingStix {
+    pub fn new() -> Arc<CountingStix> {
+        Arc::new(CountingStix::default())
     }
     pub fn documents_seen(&self) -> u64 {
         self.documents.load(Ordering::SeqCst)
     }
+    pub fn objects_seen(&self) -> u64 {
+        self.objects.load(Ordering::SeqCst)
+    }
 }
 
-/// `[ipv4-addr:value = '198.51.100.1']` → the kind and value; anything else → `None`.
+impl Format for CountingStix {
+    fn name(&self) -> &'static str {
+        "stix"
+    }
+
+    fn parse(&self, input: &mut dyn BufRead, sink: &mut dyn Sink) -> Result<(), FormatError> {
+        let stats = StixFormat.parse_counted(input, sink)?;
+        self.documents.fetch_add(1, Ordering::SeqCst);
+        self.objects.fetch_add(stats.objects, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// `[ipv4-addr:value = '198.51.100.1']` → the kind and value; anything else → `None`. Test
+/// fixtures use it to count, independently of the STIX parser, which indicators name one
+/// enforceable value.
 pub fn simple_pattern(pattern: &str) -> Option<(IndicatorKind, &str)> {
     let inner = pattern.strip_prefix('[')?.strip_suffix(']')?;
     let (path, quoted) = inner.split_once(" = ")?;
@@ -216,59 +246,10 @@ pub fn simple_pattern(pattern: &str) -> Option<(IndicatorKind, &str)> {
     }
 }
 
-impl Format for EnvelopeFormat {
-    fn name(&self) -> &'static str {
-        "stix"
-    }
-
-    fn parse(&self, input: &mut dyn BufRead, sink: &mut dyn Sink) -> Result<(), FormatError> {
-        let envelope: serde_json::Value =
-            serde_json::from_reader(input).map_err(|err| FormatError::from_json(&err))?;
-        let objects = envelope
-            .get("objects")
-            .and_then(|o| o.as_array())
-            .ok_or_else(|| FormatError::Invalid("not a TAXII envelope: no objects array".into()))?;
-        self.documents.fetch_add(1, Ordering::SeqCst);
-        for object in objects {
-            self.objects.fetch_add(1, Ordering::SeqCst);
-            let id = object
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_owned();
-            let object_type = object
-                .get("type")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_owned();
-            let pattern = object.get("pattern").and_then(|v| v.as_str());
-            match (object_type.as_str(), pattern.and_then(simple_pattern)) {
-                ("indicator", Some((kind, value))) => match Indicator::parse(kind, value) {
-                    Ok(indicator) => sink.observation(Observation::new(indicator, id)),
-                    Err(err) => sink.reject(Rejection::new(id, err.to_string())),
-                },
-                _ => sink.object(ContextObject {
-                    id,
-                    object_type,
-                    name: object
-                        .get("name")
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned),
-                    attack_id: None,
-                    modified: None,
-                    revoked: false,
-                    tlp: None,
-                    body: object.clone(),
-                }),
-            }
-        }
-        Ok(())
-    }
-}
-
 /// An HTTP client for loopback tests.
 pub fn http_client() -> reqwest::Client {
-    // reqwest is built without a default provider; the first test to get here installs ring.
+    // reqwest is built without a default provider, even for plain HTTP; the first test to get
+    // here installs ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -276,38 +257,15 @@ pub fn http_client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-/// Runs one pull into a new import and commits it with the cursors the transport set, or
-/// aborts it on failure: what the feed scheduler does.
-pub async fn pull(
-    store: &Arc<MemoryStore>,
-    transport: &dyn Transport,
-    format: Arc<EnvelopeFormat>,
-) -> Result<(PullStatus, ImportReport), PullError> {
-    let http = http_client();
-    let source = SourceInfo::adhoc(SOURCE, "stix");
-    let mut session = ImportSession::begin(store.clone(), source, None);
-    let mut ctx = PullContext {
-        store: store.as_ref(),
-        source: SOURCE,
-        session: &mut session,
-        http: &http,
-        cursors: Vec::new(),
-    };
-    let result = transport.pull(format, &mut ctx).await;
-    let cursors = std::mem::take(&mut ctx.cursors);
-    match result {
-        Ok(status) => {
-            let report = session
-                .commit(rampart_store::Commit {
-                    full_list: false,
-                    cursors,
-                })
-                .await?;
-            Ok((status, report))
-        }
-        Err(err) => {
-            session.abort(&err.to_string()).await;
-            Err(err)
-        }
-    }
+/// Serves `router` on a loopback port and returns its base URL. The server lives as long as
+/// the test's runtime.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.ok();
+    });
+    format!("http://{address}")
 }
