@@ -4,8 +4,13 @@
 //! All merge decisions are made here, in Rust, on values the writer reads back in bulk, so
 //! the two backends cannot disagree on what "updated" or "duplicate" means: per batch, the
 //! observations are deduplicated in a hash map, the existing indicators and this source's
-//! statements on them are looked up in one multi-row query, new indicators are inserted, and
-//! every statement is written with its final values by one multi-row upsert.
+//! statements on them are looked up with multi-row queries, new indicators are inserted, and
+//! every statement is written with its final values by multi-row upserts.
+//!
+//! Two things keep the writer busy: the next batch is received and deduplicated while the
+//! current one is written, and when the last batch was mostly new (a first import), a writer
+//! that can skip existing rows inserts before looking up, so that an all-new batch needs no
+//! lookup at all.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
