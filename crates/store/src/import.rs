@@ -4,8 +4,13 @@
 //! All merge decisions are made here, in Rust, on values the writer reads back in bulk, so
 //! the two backends cannot disagree on what "updated" or "duplicate" means: per batch, the
 //! observations are deduplicated in a hash map, the existing indicators and this source's
-//! statements on them are looked up in one multi-row query, new indicators are inserted, and
-//! every statement is written with its final values by one multi-row upsert.
+//! statements on them are looked up with multi-row queries, new indicators are inserted, and
+//! every statement is written with its final values by multi-row upserts.
+//!
+//! Two things keep the writer busy: the next batch is received and deduplicated while the
+//! current one is written, and when the last batch was mostly new (a first import), a writer
+//! that can skip existing rows inserts before looking up, so that an all-new batch needs no
+//! lookup at all.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -139,7 +144,7 @@ pub(crate) async fn run<W: ImportWriter>(
 
 /// The next message of an import, with observations already deduplicated.
 enum Incoming {
-    Observations(Prepared),
+    Observations(Result<Prepared, StoreError>),
     Other(ImportBatch),
     Closed,
 }
@@ -173,6 +178,7 @@ async fn receive<W: ImportWriter>(
     loop {
         incoming = match incoming {
             Incoming::Observations(prepared) => {
+                let prepared = prepared?;
                 let new = summary.new;
                 let distinct = prepared.keys.len() as u64;
                 // A failed write ends the import at once, without waiting for the next message.
@@ -341,13 +347,30 @@ struct Prepared {
     duplicates: u64,
 }
 
-fn prepare(observations: Vec<StagedObservation>, source: &SourceInfo, now: i64) -> Prepared {
+/// The longest indicator value the store takes, in bytes. Canonical values are far shorter
+/// (the model refuses raw values over 8 KiB); a longer one is a bug or an attack, and fails the
+/// import. Checked here rather than by a CHECK constraint, which slowed SQLite's inserts by a
+/// quarter.
+pub(crate) const MAX_VALUE_BYTES: usize = 65_536;
+
+fn prepare(
+    observations: Vec<StagedObservation>,
+    source: &SourceInfo,
+    now: i64,
+) -> Result<Prepared, StoreError> {
     let mut positions: HashMap<(IndicatorKind, String), usize> =
         HashMap::with_capacity(observations.len());
     let mut pending: Vec<Pending> = Vec::with_capacity(observations.len());
     let mut duplicates = 0;
     for staged in observations {
         let (kind, value, suppressed, statement) = Resolved::new(staged, source, now);
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(StoreError::Aborted(format!(
+                "{kind} value of {} bytes at {:?} is longer than the store's limit of {MAX_VALUE_BYTES}",
+                value.len(),
+                statement.reference
+            )));
+        }
         match positions.entry((kind, value)) {
             Entry::Occupied(entry) => {
                 let earlier = &mut pending[*entry.get()];
@@ -373,11 +396,11 @@ fn prepare(observations: Vec<StagedObservation>, source: &SourceInfo, now: i64) 
             value: Arc::from(value),
         });
     }
-    Prepared {
+    Ok(Prepared {
         keys: keys.into_iter().flatten().collect(),
         pending,
         duplicates,
-    }
+    })
 }
 
 /// Writes one prepared batch of observations.

@@ -20,27 +20,75 @@ use futures::FutureExt;
 use rampart_store::Store;
 use sqlx::Connection;
 
+/// The database under a store, for the few cases that must break it behind the store's back.
+pub struct Raw {
+    url: String,
+}
+
+impl Raw {
+    /// Runs statements on a connection of its own.
+    pub async fn execute(&self, sql: &'static str) {
+        if self.url.starts_with("sqlite:") {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("raw sqlite");
+            sqlx::raw_sql(sql)
+                .execute(&mut connection)
+                .await
+                .expect("raw sqlite statement");
+        } else {
+            let mut connection = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("raw postgres");
+            sqlx::raw_sql(sql)
+                .execute(&mut connection)
+                .await
+                .expect("raw postgres statement");
+        }
+    }
+
+    /// The number of rows of a query's first column (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        if self.url.starts_with("sqlite:") {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("raw sqlite");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut connection)
+                .await
+                .expect("raw sqlite count")
+        } else {
+            let mut connection = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("raw postgres");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut connection)
+                .await
+                .expect("raw postgres count")
+        }
+    }
+}
+
 /// Runs `case` against a store in a new temporary SQLite file.
 async fn on_sqlite<F, Fut>(case: F)
 where
-    F: FnOnce(Box<dyn Store>) -> Fut,
+    F: FnOnce(Box<dyn Store>, Raw) -> Fut,
     Fut: Future<Output = ()>,
 {
     let dir = tempfile::tempdir().expect("temporary directory");
     // A directory that does not exist yet: opening must create it.
     let path = dir.path().join("nested").join("rampart.db");
-    let store = rampart_store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open sqlite store");
+    let url = format!("sqlite://{}", path.display());
+    let store = rampart_store::open(&url).await.expect("open sqlite store");
     assert_eq!(store.backend(), "sqlite");
-    case(store).await;
+    case(store, Raw { url }).await;
 }
 
 /// Runs `case` against a store in a new PostgreSQL database, dropped afterwards even if the
 /// case panics.
 async fn on_postgres<F, Fut>(test: &str, case: F)
 where
-    F: FnOnce(Box<dyn Store>) -> Fut,
+    F: FnOnce(Box<dyn Store>, Raw) -> Fut,
     Fut: Future<Output = ()>,
 {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -71,7 +119,7 @@ where
             .await
             .expect("open postgres store");
         assert_eq!(store.backend(), "postgres");
-        case(store).await;
+        case(store, Raw { url: url.clone() }).await;
     })
     .catch_unwind()
     .await;
@@ -102,14 +150,21 @@ fn database_url(server: &str, database: &str) -> String {
     }
 }
 
-/// Declares every case twice: `sqlite::case` and `postgres::case`.
+/// Declares every case twice: `sqlite::case` and `postgres::case`. Cases after `raw:` also
+/// get the [`Raw`] database.
 macro_rules! suite {
-    ($($module:ident :: $case:ident),* $(,)?) => {
+    ($($module:ident :: $case:ident),* $(,)? ; raw: $($raw_module:ident :: $raw_case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    super::on_sqlite(|store| async move { super::$module::$case(&*store).await }).await;
+                    super::on_sqlite(|store, _| async move { super::$module::$case(&*store).await }).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $raw_case() {
+                    super::on_sqlite(|store, raw| async move { super::$raw_module::$raw_case(&*store, &raw).await }).await;
                 }
             )*
         }
@@ -118,7 +173,14 @@ macro_rules! suite {
                 #[tokio::test]
                 async fn $case() {
                     let test = concat!("store_suite_postgres_", stringify!($case));
-                    super::on_postgres(test, |store| async move { super::$module::$case(&*store).await }).await;
+                    super::on_postgres(test, |store, _| async move { super::$module::$case(&*store).await }).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $raw_case() {
+                    let test = concat!("store_suite_postgres_", stringify!($raw_case));
+                    super::on_postgres(test, |store, raw| async move { super::$raw_module::$raw_case(&*store, &raw).await }).await;
                 }
             )*
         }
@@ -138,13 +200,14 @@ suite! {
     imports::large_import_spans_many_chunks,
     imports::objects_keep_the_newest_and_relate,
     imports::long_values_are_stored,
-    imports::failure_is_reported_while_the_sender_waits,
     records::suppression_set_and_clear,
     records::search_filters_and_pages,
     records::allowlist_entries,
     records::assets_are_replaced_by_name,
     records::sources_status_and_removal,
-    records::counts_cover_every_table,
+    records::counts_cover_every_table;
+    raw:
+    imports::failure_is_reported_while_the_sender_waits,
 }
 
 #[test]

@@ -38,9 +38,7 @@ CREATE TABLE indicators (
     value_hash BYTEA NOT NULL GENERATED ALWAYS AS (rampart_value_hash(value)) STORED,
     first_seen BIGINT NOT NULL,
     suppressed TEXT,
-    UNIQUE (kind, value_hash),
-    CHECK (octet_length(value) <= 65536)
-);
+    UNIQUE (kind, value_hash));
 
 CREATE INDEX indicators_suppressed ON indicators (id) WHERE suppressed IS NOT NULL;
 

@@ -33,10 +33,7 @@ CREATE TABLE indicators (
     value      TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     suppressed TEXT,
-    UNIQUE (kind, value),
-    -- Canonical values are far shorter; a longer one is a bug or an attack, and fails the import.
-    CHECK (octet_length(value) <= 65536)
-) STRICT;
+    UNIQUE (kind, value)) STRICT;
 
 CREATE INDEX indicators_suppressed ON indicators (id) WHERE suppressed IS NOT NULL;
 

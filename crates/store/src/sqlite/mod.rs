@@ -89,7 +89,8 @@ impl SqliteStore {
             // default, and B-trees are shallower. Only takes effect when the file is created.
             .pragma("page_size", "16384")
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-262144");
+            // 64 MiB of page cache per reading connection.
+            .pragma("cache_size", "-65536");
         if !in_memory
             && let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
@@ -109,6 +110,9 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .pragma("wal_autocheckpoint", "16384")
+                // The writer keeps a million indicators' pages (~200 MiB) in memory for the
+                // length of an import instead of spilling them to the WAL half-way.
+                .pragma("cache_size", "-262144")
         };
         // One connection that is never closed: an in-memory database dies with it, and an
         // import may hold it for minutes, hence the long acquire timeout.
@@ -131,7 +135,7 @@ impl SqliteStore {
         let checkpointer = Checkpointer {
             pool: SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_lazy_with(options.clone()),
+                .connect_lazy_with(options.clone().pragma("cache_size", "-2048")),
             running: Arc::new(AtomicBool::new(false)),
         };
         let reader = SqlitePoolOptions::new()
