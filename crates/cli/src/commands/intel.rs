@@ -52,13 +52,15 @@ pub struct ImportArgs {
     /// The source to record the statements under (default: `import`).
     #[arg(long, default_value = "import")]
     pub source: String,
-    /// Admiralty reliability of the source, when it is created.
-    #[arg(long, default_value = "F")]
-    pub reliability: Reliability,
-    #[arg(long, default_value_t = 50)]
-    pub confidence: u8,
-    #[arg(long, default_value = "clear")]
-    pub tlp: Tlp,
+    /// Admiralty reliability of the source, when it is created (default: the preset's, else F).
+    #[arg(long)]
+    pub reliability: Option<Reliability>,
+    /// Confidence for statements without one (default: the preset's, else 50).
+    #[arg(long)]
+    pub confidence: Option<u8>,
+    /// TLP for statements without one (default: the preset's, else clear).
+    #[arg(long)]
+    pub tlp: Option<Tlp>,
     /// The file is the source's whole list: its values missing here are withdrawn.
     #[arg(long)]
     pub full_list: bool,
@@ -220,12 +222,22 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
     let source = match store.source(&args.source).await? {
         Some(existing) => existing.info,
         None => {
+            let preset = rampart_intel::formats::presets::preset_defaults(&format_name);
             let info = SourceInfo {
                 name: args.source.clone(),
                 format: format_name.clone(),
-                reliability: args.reliability,
-                default_confidence: args.confidence,
-                default_tlp: args.tlp,
+                reliability: args
+                    .reliability
+                    .or(preset.as_ref().map(|p| p.reliability))
+                    .unwrap_or(Reliability::F),
+                default_confidence: args
+                    .confidence
+                    .or(preset.as_ref().map(|p| p.confidence))
+                    .unwrap_or(50),
+                default_tlp: args
+                    .tlp
+                    .or(preset.as_ref().map(|p| p.tlp))
+                    .unwrap_or(Tlp::Clear),
                 full_list: args.full_list,
             };
             let settings = serde_json::json!({"name": info.name, "format": format_name, "url": args.input, "enabled": false});
