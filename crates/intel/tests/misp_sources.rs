@@ -270,10 +270,7 @@ async fn feed_fetches_only_events_newer_than_their_cursor() {
     );
     let summary = report.unwrap().summary;
     // The url attribute is renewed with the same content (only its seen date moves).
-    assert_eq!(
-        (summary.new, summary.updated, summary.unchanged),
-        (1, 0, 1)
-    );
+    assert_eq!((summary.new, summary.updated, summary.unchanged), (1, 0, 1));
     // Only the second event was read again: its two values are last seen at 300, the first
     // event's value stays at 100.
     assert_eq!(

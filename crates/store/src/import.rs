@@ -45,7 +45,7 @@ pub(crate) struct Found {
     pub statement_first_seen: Option<i64>,
     pub statement_last_seen: Option<i64>,
     pub statement_import_id: Option<i64>,
-    /// JSON lists, as stored.
+    /// JSON lists, as stored; `None` for an empty list.
     pub statement_labels: Option<String>,
     pub statement_techniques: Option<String>,
     pub statement_threats: Option<String>,
@@ -377,7 +377,7 @@ struct Pending {
 /// statement on it (if any).
 enum Resolution {
     New(i64),
-    Existing(Found),
+    Existing(Box<Found>),
 }
 
 /// A batch of observations deduplicated: each distinct indicator once, with its merged
@@ -565,7 +565,7 @@ async fn resolve<W: ImportWriter>(
         .enumerate()
         .map(|(position, pair)| match pair {
             (_, Some(id)) => Ok(Resolution::New(id)),
-            (Some(existing), None) => Ok(Resolution::Existing(existing)),
+            (Some(existing), None) => Ok(Resolution::Existing(Box::new(existing))),
             (None, None) => Err(StoreError::Corrupt {
                 table: "indicators",
                 reason: format!(
@@ -628,15 +628,18 @@ fn changes(statement: &Resolved, stored: &Found) -> Result<bool, StoreError> {
             }
             _ => false,
         }
-        && same_set(TABLE, "labels", &stored.statement_labels, &statement.labels)?
-        && same_set(TABLE, "techniques", &stored.statement_techniques, &statement.techniques)?
-        && same_set(TABLE, "threats", &stored.statement_threats, &statement.threats)?;
+        && same_set("labels", &stored.statement_labels, &statement.labels)?
+        && same_set(
+            "techniques",
+            &stored.statement_techniques,
+            &statement.techniques,
+        )?
+        && same_set("threats", &stored.statement_threats, &statement.threats)?;
     Ok(!same)
 }
 
 /// Whether a stored JSON list holds the same items as `items`, in any order.
 fn same_set<T: serde::de::DeserializeOwned + PartialEq>(
-    table: &'static str,
     column: &'static str,
     stored: &Option<String>,
     items: &[T],
@@ -646,7 +649,7 @@ fn same_set<T: serde::de::DeserializeOwned + PartialEq>(
         None | Some("[]") => return Ok(items.is_empty()),
         Some(json) => json,
     };
-    let stored: Vec<T> = from_json(table, column, stored)?;
+    let stored: Vec<T> = from_json("statements", column, stored)?;
     Ok(stored.iter().all(|item| items.contains(item))
         && items.iter().all(|item| stored.contains(item)))
 }
