@@ -32,9 +32,11 @@ pub(crate) struct Key {
 }
 
 /// What the writer found for one looked-up key: the indicator, and this source's statement
-/// on it if there is one. The statement's lists are only read when the statement was already
-/// written by this import (a duplicate), the one case where they are merged.
-#[derive(Debug, sqlx::FromRow)]
+/// on it if there is one (the `statement_*` fields are all `None` when there is not). The
+/// statement's content is read so that a renewal can tell [`ImportSummary::updated`] from
+/// [`ImportSummary::unchanged`], and its lists are also merged when this import wrote it
+/// already. SQLite hands the row over as a JSON array in field order, PostgreSQL by name.
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct Found {
     /// Index of the key in the slice given to [`ImportWriter::lookup`].
     pub position: i64,
@@ -43,9 +45,49 @@ pub(crate) struct Found {
     pub statement_first_seen: Option<i64>,
     pub statement_last_seen: Option<i64>,
     pub statement_import_id: Option<i64>,
+    /// JSON lists, as stored; `None` for an empty list.
     pub statement_labels: Option<String>,
     pub statement_techniques: Option<String>,
     pub statement_threats: Option<String>,
+    pub statement_confidence: Option<i64>,
+    /// Short form, as [`Tlp::short`] writes it.
+    pub statement_tlp: Option<String>,
+    pub statement_valid_until: Option<i64>,
+    /// SQLite stores booleans as integers.
+    #[serde(deserialize_with = "flag")]
+    pub statement_revoked: Option<bool>,
+    pub statement_withdrawn_at: Option<i64>,
+    pub statement_direction: Option<String>,
+    pub statement_port: Option<i64>,
+    /// JSON of a [`PatternNote`], as stored.
+    pub statement_pattern: Option<String>,
+}
+
+/// A boolean that may come as `true`/`false` or as an integer (SQLite's JSON), or null.
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = Option<bool>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a boolean, an integer or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
+            Ok(Some(value))
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            Ok(Some(value != 0))
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(Some(value != 0))
+        }
+    }
+    deserializer.deserialize_any(Flag)
 }
 
 /// An indicator to insert; the writer assigns `id`.
@@ -335,7 +377,7 @@ struct Pending {
 /// statement on it (if any).
 enum Resolution {
     New(i64),
-    Existing(Found),
+    Existing(Box<Found>),
 }
 
 /// A batch of observations deduplicated: each distinct indicator once, with its merged
@@ -445,8 +487,10 @@ async fn write_observations<W: ImportWriter>(
                         if existing.statement_import_id == Some(import_id) {
                             summary.duplicate += 1;
                             merge_stored_lists(&mut statement, &existing)?;
-                        } else {
+                        } else if changes(&statement, &existing)? {
                             summary.updated += 1;
+                        } else {
+                            summary.unchanged += 1;
                         }
                     }
                     _ => summary.added_source += 1,
@@ -521,7 +565,7 @@ async fn resolve<W: ImportWriter>(
         .enumerate()
         .map(|(position, pair)| match pair {
             (_, Some(id)) => Ok(Resolution::New(id)),
-            (Some(existing), None) => Ok(Resolution::Existing(existing)),
+            (Some(existing), None) => Ok(Resolution::Existing(Box::new(existing))),
             (None, None) => Err(StoreError::Corrupt {
                 table: "indicators",
                 reason: format!(
@@ -563,6 +607,51 @@ fn merge_stored_lists(statement: &mut Resolved, stored: &Found) -> Result<(), St
         statement.threats = union(earlier, std::mem::take(&mut statement.threats));
     }
     Ok(())
+}
+
+/// Whether a statement renewed from an earlier import says something the stored one did not,
+/// or revives it after a withdrawal (see [`ImportSummary::updated`]). The dates, the reference
+/// and the import id are not content: they move on every renewal.
+fn changes(statement: &Resolved, stored: &Found) -> Result<bool, StoreError> {
+    const TABLE: &str = "statements";
+    let same = stored.statement_withdrawn_at.is_none()
+        && stored.statement_confidence == Some(i64::from(statement.confidence))
+        && stored.statement_tlp.as_deref() == Some(statement.tlp.short())
+        && stored.statement_valid_until == statement.valid_until
+        && stored.statement_revoked == Some(statement.revoked)
+        && stored.statement_direction.as_deref() == statement.direction.map(direction_text)
+        && stored.statement_port == statement.port.map(i64::from)
+        && match (&stored.statement_pattern, &statement.pattern) {
+            (None, None) => true,
+            (Some(json), Some(pattern)) => {
+                from_json::<PatternNote>(TABLE, "pattern", json)? == *pattern
+            }
+            _ => false,
+        }
+        && same_set("labels", &stored.statement_labels, &statement.labels)?
+        && same_set(
+            "techniques",
+            &stored.statement_techniques,
+            &statement.techniques,
+        )?
+        && same_set("threats", &stored.statement_threats, &statement.threats)?;
+    Ok(!same)
+}
+
+/// Whether a stored JSON list holds the same items as `items`, in any order.
+fn same_set<T: serde::de::DeserializeOwned + PartialEq>(
+    column: &'static str,
+    stored: &Option<String>,
+    items: &[T],
+) -> Result<bool, StoreError> {
+    // Most statements carry no lists: spare them the parse.
+    let stored = match stored.as_deref() {
+        None | Some("[]") => return Ok(items.is_empty()),
+        Some(json) => json,
+    };
+    let stored: Vec<T> = from_json("statements", column, stored)?;
+    Ok(stored.iter().all(|item| items.contains(item))
+        && items.iter().all(|item| stored.contains(item)))
 }
 
 /// One object per id: the newest `modified` wins, the later one on a tie (a multi-row upsert

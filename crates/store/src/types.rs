@@ -60,8 +60,15 @@ pub struct Commit {
 pub struct ImportSummary {
     /// Indicators that did not exist before.
     pub new: u64,
-    /// Statements of this source that existed and were renewed or changed.
+    /// Statements this source had made before, renewed by this import with a change: any of
+    /// confidence, TLP, labels, techniques, threats, valid_until, revoked, direction, port or
+    /// pattern differs (lists compared as sets, after the source's defaults are applied), or the
+    /// statement had been withdrawn and is listed again.
     pub updated: u64,
+    /// Statements this source had made before, renewed by this import with the same content:
+    /// only the seen dates, the reference and the import move.
+    #[serde(default)]
+    pub unchanged: u64,
     /// Statements this source had not made before about indicators that already existed.
     pub added_source: u64,
     /// Observations that repeated an earlier one within the same import.
@@ -77,7 +84,7 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Statements written in total.
     pub fn accepted(&self) -> u64 {
-        self.new + self.updated + self.added_source
+        self.new + self.updated + self.unchanged + self.added_source
     }
 }
 

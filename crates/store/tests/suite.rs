@@ -11,6 +11,8 @@ mod fixtures;
 mod imports;
 #[path = "suite/records.rs"]
 mod records;
+#[path = "suite/renewals.rs"]
+mod renewals;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -205,7 +207,10 @@ suite! {
     records::allowlist_entries,
     records::assets_are_replaced_by_name,
     records::sources_status_and_removal,
-    records::counts_cover_every_table;
+    records::counts_cover_every_table,
+    renewals::identical_reimport_is_unchanged,
+    renewals::changed_content_is_updated,
+    renewals::relisted_withdrawn_statement_is_updated;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
 }

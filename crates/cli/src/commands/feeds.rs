@@ -192,6 +192,7 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 "failures",
                 "new",
                 "updated",
+                "unchanged",
                 "rejected",
                 "withdrawn",
                 "next due",
@@ -217,6 +218,7 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                     record.consecutive_failures.to_string(),
                     summary.new.to_string(),
                     (summary.updated + summary.added_source).to_string(),
+                    summary.unchanged.to_string(),
                     summary.rejected.to_string(),
                     summary.withdrawn.to_string(),
                     next,
@@ -248,9 +250,10 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                         let s = &report.summary;
                         if !ctx.json {
                             println!(
-                                "{name}: {} new, {} updated, {} new to this source, {} withdrawn, {} rejected, {} suppressed",
+                                "{name}: {} new, {} updated, {} unchanged, {} new to this source, {} withdrawn, {} rejected, {} suppressed",
                                 s.new,
                                 s.updated,
+                                s.unchanged,
                                 s.added_source,
                                 s.withdrawn,
                                 report.rejected,

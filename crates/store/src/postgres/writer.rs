@@ -73,7 +73,6 @@ impl ImportWriter for PostgresImport {
                 .bind(kinds)
                 .bind(values)
                 .bind(&self.source)
-                .bind(self.import_id)
                 .fetch_all(&mut *self.tx)
                 .await?;
             let offset = i64::try_from(chunk_index * ARRAY_ROWS).unwrap_or(i64::MAX);

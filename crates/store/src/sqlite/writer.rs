@@ -31,19 +31,6 @@ static UPSERT_PLAIN_STATEMENTS: MultiRow =
     MultiRow::variant(sql::STATEMENT_UPSERT, "row plain", 512);
 static UPSERT_OBJECTS: MultiRow = MultiRow::new(sql::OBJECT_UPSERT, 256);
 
-/// One element of the lookup's JSON array (see `import_lookup.sql`).
-type FoundTuple = (
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 /// Texts that repeat on many rows, each allocated once per import.
 #[derive(Default)]
 struct SharedTexts(Vec<(&'static str, Arc<str>)>);
@@ -151,10 +138,7 @@ impl Binder {
     }
 
     fn lookup_args(&mut self, keys: &[Key]) -> Result<SqliteArguments, StoreError> {
-        let mut args = Args::with_capacity(keys.len() * 2 + 4);
-        for _ in 0..3 {
-            args.add(self.import_id)?;
-        }
+        let mut args = Args::with_capacity(keys.len() * 2 + 1);
         for key in keys {
             args.add(self.texts.get(key.kind.as_str()))?;
             args.add(Arc::clone(&key.value))?;
@@ -321,18 +305,11 @@ impl ImportWriter for SqliteImport {
         let mut found = Vec::new();
         let mut offset = 0;
         for (json, size) in results.iter().zip(LOOKUP.chunks(keys.len())) {
-            let rows: Vec<FoundTuple> = serde_json::from_str(json)
+            let rows: Vec<Found> = serde_json::from_str(json)
                 .map_err(|err| corrupt("indicators", format!("lookup result: {err}")))?;
-            found.extend(rows.into_iter().map(|row| Found {
-                position: row.0 + offset,
-                id: row.1,
-                suppressed: row.2,
-                statement_first_seen: row.3,
-                statement_last_seen: row.4,
-                statement_import_id: row.5,
-                statement_labels: row.6,
-                statement_techniques: row.7,
-                statement_threats: row.8,
+            found.extend(rows.into_iter().map(|mut row| {
+                row.position += offset;
+                row
             }));
             offset += i64::try_from(size).unwrap_or(i64::MAX);
         }

@@ -94,10 +94,17 @@ pub fn commit() -> ImportBatch {
     ImportBatch::Commit(Commit::default())
 }
 
-pub fn summary(new: u64, updated: u64, added_source: u64, duplicate: u64) -> ImportSummary {
+pub fn summary(
+    new: u64,
+    updated: u64,
+    unchanged: u64,
+    added_source: u64,
+    duplicate: u64,
+) -> ImportSummary {
     ImportSummary {
         new,
         updated,
+        unchanged,
         added_source,
         duplicate,
         ..ImportSummary::default()

@@ -27,7 +27,7 @@ pub async fn counts_new_updated_added_source_and_duplicates(store: &dyn Store) {
         first,
         ImportSummary {
             rejected: 3,
-            ..summary(2, 0, 0, 1)
+            ..summary(2, 0, 0, 0, 1)
         }
     );
     assert_eq!(first.accepted(), 2);
@@ -41,7 +41,7 @@ pub async fn counts_new_updated_added_source_and_duplicates(store: &dyn Store) {
         ],
     )
     .await;
-    assert_eq!(again, summary(1, 1, 0, 0));
+    assert_eq!(again, summary(1, 0, 1, 0, 0));
 
     let other = import_observations(
         store,
@@ -52,7 +52,7 @@ pub async fn counts_new_updated_added_source_and_duplicates(store: &dyn Store) {
         ],
     )
     .await;
-    assert_eq!(other, summary(1, 0, 1, 0));
+    assert_eq!(other, summary(1, 0, 0, 1, 0));
 
     let x = stored(store, &domain("x.example")).await;
     let sources: Vec<&str> = x
@@ -89,7 +89,7 @@ pub async fn duplicates_across_batches_merge_lists(store: &dyn Store) {
     )
     .await
     .unwrap();
-    assert_eq!(result, summary(1, 0, 0, 1));
+    assert_eq!(result, summary(1, 0, 0, 0, 1));
     let statement = &stored(store, &domain("x.example")).await.sources[0];
     assert_eq!(statement.labels, ["phishing", "c2"]);
     assert_eq!(statement.techniques, [technique]);
@@ -112,7 +112,7 @@ pub async fn duplicates_across_batches_merge_lists(store: &dyn Store) {
     )
     .await
     .unwrap();
-    assert_eq!(result, summary(0, 1, 0, 1));
+    assert_eq!(result, summary(0, 1, 0, 0, 1));
     let statement = &stored(store, &domain("x.example")).await.sources[0];
     assert_eq!(statement.labels, ["botnet", "spam"]);
     assert!(statement.techniques.is_empty());
@@ -209,7 +209,7 @@ pub async fn full_list_withdraws_and_relists(store: &dyn Store) {
         import(store, &a, full(&["x.example", "y.example", "z.example"]))
             .await
             .unwrap(),
-        summary(3, 0, 0, 0)
+        summary(3, 0, 0, 0, 0)
     );
     import_observations(store, &b, vec![observation(domain("q.example"), "q")]).await;
 
@@ -220,7 +220,7 @@ pub async fn full_list_withdraws_and_relists(store: &dyn Store) {
         second,
         ImportSummary {
             withdrawn: 1,
-            ..summary(0, 2, 0, 0)
+            ..summary(0, 0, 2, 0, 0)
         }
     );
     let z = stored(store, &domain("z.example")).await;
@@ -257,7 +257,7 @@ pub async fn full_list_withdraws_and_relists(store: &dyn Store) {
 
     let relisted =
         import_observations(store, &a, vec![observation(domain("z.example"), "back")]).await;
-    assert_eq!(relisted, summary(0, 1, 0, 0));
+    assert_eq!(relisted, summary(0, 1, 0, 0, 0));
     assert!(
         stored(store, &domain("z.example")).await.sources[0]
             .withdrawn_at
@@ -485,7 +485,7 @@ pub async fn large_import_spans_many_chunks(store: &dyn Store) {
     )
     .await
     .unwrap();
-    assert_eq!(result, summary(5000, 0, 0, 300));
+    assert_eq!(result, summary(5000, 0, 0, 0, 300));
     assert_eq!(store.counts().await.unwrap().indicators, 5000);
     assert_eq!(
         stored(store, &address(7)).await.sources[0].reference,
@@ -518,7 +518,7 @@ pub async fn large_import_spans_many_chunks(store: &dyn Store) {
     )
     .await
     .unwrap();
-    assert_eq!(again, summary(200, 5000, 0, 0));
+    assert_eq!(again, summary(200, 0, 5000, 0, 0));
     assert_eq!(store.counts().await.unwrap().indicators, 5200);
     let page = store
         .search(&SearchQuery {
@@ -699,10 +699,10 @@ pub async fn long_values_are_stored(store: &dyn Store) {
     let long = format!("http://long.example/{}", "q".repeat(6000));
     let url = Indicator::parse(IndicatorKind::Url, &long).unwrap();
     let first = import_observations(store, &a, vec![observation(url.clone(), "long")]).await;
-    assert_eq!(first, summary(1, 0, 0, 0));
+    assert_eq!(first, summary(1, 0, 0, 0, 0));
     assert_eq!(
         import_observations(store, &a, vec![observation(url.clone(), "again")]).await,
-        summary(0, 1, 0, 0)
+        summary(0, 0, 1, 0, 0)
     );
     assert_eq!(stored(store, &url).await.indicator, url);
     assert!(store.set_suppression(&url, Some("long")).await.unwrap());
