@@ -270,13 +270,14 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
     } else {
         let s = &report.summary;
         println!(
-            "{}: {} observations in {:.2}s ({:.0}/s): {} new, {} updated, {} new to this source, {} duplicate, {} withdrawn, {} objects, {} rejected, {} suppressed",
+            "{}: {} observations in {:.2}s ({:.0}/s): {} new, {} updated, {} unchanged, {} new to this source, {} duplicate, {} withdrawn, {} objects, {} rejected, {} suppressed",
             args.input,
             report.observations,
             elapsed,
             report.observations as f64 / elapsed.max(1e-9),
             s.new,
             s.updated,
+            s.unchanged,
             s.added_source,
             s.duplicate,
             s.withdrawn,
