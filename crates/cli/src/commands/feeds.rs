@@ -6,7 +6,6 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use rampart_intel::config::{AuthConfig, SourceConfig, TransportKind};
 use rampart_intel::scheduler::{self, PullResult, Puller};
-use rampart_model::{Reliability, Tlp};
 
 use crate::context::Context;
 use crate::output::{self, Table, when};
@@ -43,15 +42,8 @@ pub struct AddArgs {
     pub transport: String,
     #[arg(long, default_value = "1h")]
     pub interval: String,
-    /// Admiralty reliability A–F (default: the preset's, else F).
-    #[arg(long)]
-    pub reliability: Option<Reliability>,
-    /// Confidence 0–100 for statements without one (default: the preset's, else 50).
-    #[arg(long)]
-    pub confidence: Option<u8>,
-    /// TLP for statements without one (default: the preset's, else clear).
-    #[arg(long)]
-    pub tlp: Option<Tlp>,
+    #[command(flatten)]
+    pub defaults: super::SourceDefaults,
     /// Each pull is the whole list: values missing from it are withdrawn.
     #[arg(long)]
     pub full_list: bool,
@@ -100,6 +92,7 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 (Some(url), _) | (None, Some(url)) => url,
                 (None, None) => bail!("--url is needed: {:?} has no default address", args.format),
             };
+            let (reliability, confidence, tlp) = args.defaults.resolve(preset.as_ref());
             let config = SourceConfig {
                 name: args.name,
                 format: args.format,
@@ -107,18 +100,9 @@ pub async fn run(ctx: Context, command: FeedsCommand) -> anyhow::Result<std::pro
                 url,
                 interval: args.interval,
                 enabled: !args.disabled,
-                reliability: args
-                    .reliability
-                    .or(preset.as_ref().map(|p| p.reliability))
-                    .unwrap_or(Reliability::F),
-                confidence: args
-                    .confidence
-                    .or(preset.as_ref().map(|p| p.confidence))
-                    .unwrap_or(50),
-                tlp: args
-                    .tlp
-                    .or(preset.as_ref().map(|p| p.tlp))
-                    .unwrap_or(Tlp::Clear),
+                reliability,
+                confidence,
+                tlp,
                 full_list: args.full_list.then_some(true),
                 options: args.options.into_iter().collect::<BTreeMap<_, _>>(),
                 auth: match (args.basic, args.bearer_env, args.auth_header) {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use rampart_intel::formats::FormatOptions;
 use rampart_intel::query::{self, ExportFilter};
 use rampart_intel::score::score;
-use rampart_model::{Indicator, IndicatorKind, Reliability, SourceInfo, Tlp};
+use rampart_model::{Indicator, IndicatorKind, SourceInfo, Tlp};
 use rampart_store::{AllowEntry, SearchQuery};
 
 use crate::commands::feeds::parse_key_value;
@@ -52,15 +52,8 @@ pub struct ImportArgs {
     /// The source to record the statements under (default: `import`).
     #[arg(long, default_value = "import")]
     pub source: String,
-    /// Admiralty reliability of the source, when it is created (default: the preset's, else F).
-    #[arg(long)]
-    pub reliability: Option<Reliability>,
-    /// Confidence for statements without one (default: the preset's, else 50).
-    #[arg(long)]
-    pub confidence: Option<u8>,
-    /// TLP for statements without one (default: the preset's, else clear).
-    #[arg(long)]
-    pub tlp: Option<Tlp>,
+    #[command(flatten)]
+    pub defaults: super::SourceDefaults,
     /// The file is the source's whole list: its values missing here are withdrawn.
     #[arg(long)]
     pub full_list: bool,
@@ -223,21 +216,14 @@ async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::
         Some(existing) => existing.info,
         None => {
             let preset = rampart_intel::formats::presets::preset_defaults(&format_name);
+            let (reliability, default_confidence, default_tlp) =
+                args.defaults.resolve(preset.as_ref());
             let info = SourceInfo {
                 name: args.source.clone(),
                 format: format_name.clone(),
-                reliability: args
-                    .reliability
-                    .or(preset.as_ref().map(|p| p.reliability))
-                    .unwrap_or(Reliability::F),
-                default_confidence: args
-                    .confidence
-                    .or(preset.as_ref().map(|p| p.confidence))
-                    .unwrap_or(50),
-                default_tlp: args
-                    .tlp
-                    .or(preset.as_ref().map(|p| p.tlp))
-                    .unwrap_or(Tlp::Clear),
+                reliability,
+                default_confidence,
+                default_tlp,
                 full_list: args.full_list,
             };
             let settings = serde_json::json!({"name": info.name, "format": format_name, "url": args.input, "enabled": false});
