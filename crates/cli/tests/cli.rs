@@ -427,3 +427,39 @@ fn presets_give_feeds_their_defaults() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--url is needed"));
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // a synchronous test timing a child process
+fn a_killed_import_leaves_the_store_as_it_was() {
+    let rampart = Rampart::new();
+    let seed = rampart.write("seed.txt", "198.51.100.200\n");
+    rampart.ok(&["intel", "import", &seed, "--source", "s"]);
+    // Large enough that the import is still running when it is killed.
+    let big: String = (0..1_000_000u32)
+        .map(|n| format!("11.{}.{}.{}\n", n >> 16, (n >> 8) & 255, n & 255))
+        .collect();
+    let big = rampart.write("big.txt", &big);
+    let store = format!(
+        "sqlite://{}",
+        rampart.dir.path().join("rampart.db").display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["--store", &store, "intel", "import", &big, "--source", "s"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the import finished before it could be killed: {status:?}"
+    );
+    let found = json(&rampart.ok(&["--json", "intel", "search", "--limit", "10"]));
+    let values: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["indicator"]["indicator"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["198.51.100.200"]);
+}
