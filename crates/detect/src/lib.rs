@@ -1,0 +1,24 @@
+//! Detection: decode event streams, find what in them is known to be bad — indicators from the
+//! intel stage and Sigma rules — and raise alerts.
+//!
+//! Every decoder turns its input into one [`Event`] type carrying a stable [`EventRef`] back to
+//! the source; field mappings (data files under `mappings/`) say which fields hold IPs, domains,
+//! URLs, hashes and addresses, and where each Sigma logsource's fields live.
+//!
+//! ```
+//! use rampart_detect::{Event, EventRef};
+//! let event = Event {
+//!     reference: EventRef::line("proxy.jsonl", 1),
+//!     format: "jsonl".into(),
+//!     time: None,
+//!     fields: serde_json::json!({"url": {"domain": "a.evil.example"}})
+//!         .as_object()
+//!         .cloned()
+//!         .unwrap_or_default(),
+//! };
+//! assert_eq!(event.get_str("url.domain"), Some("a.evil.example"));
+//! ```
+
+pub mod event;
+
+pub use event::{Event, EventRef, Locator};
