@@ -1,51 +1,10 @@
 //! The one event type every decoder produces and every detection reads.
 
-use std::fmt;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Where an event came from, precisely enough to find it again: the input and a position in it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct EventRef {
-    /// The input: a file path, `-` for standard input, or a listener such as
-    /// `syslog+udp://127.0.0.1:5514`.
-    pub source: String,
-    /// The position within that input.
-    pub locator: Locator,
-}
-
-/// A position within one input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Locator {
-    /// 1-based line of a text input (after decompression, for `.gz` files).
-    Line(u64),
-    /// An EVTX record id (`EventRecordID`), stable across re-reads of the file.
-    Record(u64),
-    /// The n-th message (1-based) received on a network listener since it started.
-    Message(u64),
-}
-
-impl EventRef {
-    pub fn line(source: impl Into<String>, line: u64) -> EventRef {
-        EventRef {
-            source: source.into(),
-            locator: Locator::Line(line),
-        }
-    }
-}
-
-impl fmt::Display for EventRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.locator {
-            Locator::Line(line) => write!(f, "{}:{line}", self.source),
-            Locator::Record(record) => write!(f, "{}#record{record}", self.source),
-            Locator::Message(message) => write!(f, "{}#message{message}", self.source),
-        }
-    }
-}
+pub use rampart_model::{EventRef, Locator};
 
 /// One decoded event: its fields as a JSON object, in the layout its source uses (ECS for
 /// JSON lines that follow it, `Event.System`/`Event.EventData` for EVTX, Zeek's column names,
@@ -112,7 +71,9 @@ mod tests {
 
     #[test]
     fn nested_and_flat_dotted_keys_are_both_found() {
-        let nested = event(json!({"source": {"ip": "10.0.0.1"}, "Event": {"EventData": {"Image": "a.exe"}}}));
+        let nested = event(
+            json!({"source": {"ip": "10.0.0.1"}, "Event": {"EventData": {"Image": "a.exe"}}}),
+        );
         assert_eq!(nested.get_str("source.ip"), Some("10.0.0.1"));
         assert_eq!(nested.get_str("Event.EventData.Image"), Some("a.exe"));
         let flat = event(json!({"id.orig_h": "192.0.2.7", "id": {"resp_h": "198.51.100.1"}}));
@@ -120,15 +81,5 @@ mod tests {
         assert_eq!(flat.get_str("id.resp_h"), Some("198.51.100.1"));
         assert_eq!(flat.get("id.missing"), None);
         assert_eq!(flat.get(""), None);
-    }
-
-    #[test]
-    fn references_print_as_file_and_position() {
-        assert_eq!(EventRef::line("a.log", 12).to_string(), "a.log:12");
-        let record = EventRef {
-            source: "x.evtx".into(),
-            locator: Locator::Record(7),
-        };
-        assert_eq!(record.to_string(), "x.evtx#record7");
     }
 }

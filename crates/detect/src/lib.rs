@@ -19,6 +19,11 @@
 //! assert_eq!(event.get_str("url.domain"), Some("a.evil.example"));
 //! ```
 
+pub mod alert;
+pub mod archive;
+pub mod bus;
 pub mod event;
 
+pub use alert::{AlertBook, AlertWriter, OutputFormat, Recorded};
 pub use event::{Event, EventRef, Locator};
+pub use rampart_model::{Alert, Detection, MatchedField, Severity};

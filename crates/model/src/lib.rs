@@ -13,6 +13,7 @@
 //! assert_eq!(guessed.value(), "2001:db8::1");
 //! ```
 
+mod alert;
 mod attack;
 mod canon;
 mod indicator;
@@ -20,6 +21,7 @@ mod observation;
 mod reliability;
 mod tlp;
 
+pub use alert::{Alert, Detection, EventRef, Locator, MatchedField, Severity, UnknownSeverity};
 pub use attack::{AttackId, AttackIdError};
 pub use canon::refang;
 pub use indicator::{CanonError, Indicator, IndicatorKind, UnknownKind};
