@@ -15,7 +15,7 @@ use rampart_model::Alert;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
     /// The first alert with its key in the window: report it.
-    New(Alert),
+    New(Box<Alert>),
     /// A repeat folded into the open alert with that key, now seen `count` times.
     Repeat { key: String, count: u64 },
 }
@@ -59,7 +59,7 @@ impl AlertBook {
             self.evict_oldest();
         }
         self.open.insert(alert.key.clone(), alert.clone());
-        Recorded::New(alert)
+        Recorded::New(Box::new(alert))
     }
 
     /// Closes every alert not seen within the window before `now`, returning them with their
