@@ -77,7 +77,7 @@ impl FieldScanner {
 
     /// Scans one JSON document, calling `found(index, value)` for every string (or number,
     /// as text) at a compiled path. Fails on invalid JSON, with serde_json's line and column.
-    pub fn scan<'de, F>(&self, json: &'de [u8], found: &mut F) -> Result<(), serde_json::Error>
+    pub fn scan<F>(&self, json: &[u8], found: &mut F) -> Result<(), serde_json::Error>
     where
         F: FnMut(u32, &str),
     {
