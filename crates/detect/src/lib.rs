@@ -23,6 +23,7 @@ pub mod alert;
 pub mod archive;
 pub mod bus;
 pub mod event;
+pub mod packs;
 pub mod scan;
 
 pub use alert::{AlertBook, AlertWriter, OutputFormat, Recorded};
