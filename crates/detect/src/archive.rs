@@ -46,7 +46,7 @@ impl Default for ArchiveConfig {
     }
 }
 
-mod friendly_duration {
+pub(crate) mod friendly_duration {
     use jiff::SignedDuration;
     use serde::{Deserialize, Deserializer, Serializer};
 

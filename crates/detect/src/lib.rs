@@ -22,7 +22,9 @@
 pub mod alert;
 pub mod archive;
 pub mod bus;
+pub mod config;
 pub mod event;
+pub mod follow;
 pub mod packs;
 pub mod scan;
 
