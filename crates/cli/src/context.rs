@@ -87,6 +87,21 @@ impl Context {
         Ok(Some(Arc::new(lists)))
     }
 
+    /// The `[detect]` section, with defaults for what it leaves out.
+    pub fn detect(&self) -> anyhow::Result<rampart_detect::config::DetectConfig> {
+        match &self.config.detect {
+            None => Ok(Default::default()),
+            Some(table) => toml::Value::Table(table.clone())
+                .try_into()
+                .context("invalid [detect] section"),
+        }
+    }
+
+    /// Where per-rule overrides and pack manifests are kept.
+    pub fn rule_state_path(&self) -> std::path::PathBuf {
+        self.config.data_dir.join("rules.json")
+    }
+
     /// The suppression that applies now: the store's allowlist, then the warninglists.
     pub async fn suppression(
         &self,

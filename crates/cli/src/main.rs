@@ -44,6 +44,9 @@ enum Command {
     /// Feeds that run themselves: add, list, pull, status.
     #[command(subcommand)]
     Feeds(commands::feeds::FeedsCommand),
+    /// Sigma rule packs: update, list, enable, disable, level overrides.
+    #[command(subcommand)]
+    Rules(commands::rules::RulesCommand),
     /// The organisation's own assets.
     #[command(subcommand)]
     Assets(commands::assets::AssetsCommand),
@@ -87,5 +90,6 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Intel(command) => commands::intel::run(ctx, command).await,
         Command::Feeds(command) => commands::feeds::run(ctx, command).await,
         Command::Assets(command) => commands::assets::run(ctx, command).await,
+        Command::Rules(command) => commands::rules::run(ctx, command).await,
     }
 }

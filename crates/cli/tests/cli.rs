@@ -1,51 +1,11 @@
 //! The real `rampart` binary, end to end: import, show, search, export, suppress, feeds,
 //! assets — and bad input that must leave the store untouched.
 
-use std::process::{Command, Output};
+mod support;
 
-struct Rampart {
-    dir: tempfile::TempDir,
-}
+use std::process::Command;
 
-impl Rampart {
-    fn new() -> Rampart {
-        Rampart {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let store = format!("sqlite://{}", self.dir.path().join("rampart.db").display());
-        Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args(["--store", &store])
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("RAMPART_CONFIG")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "rampart {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    }
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
-}
+use support::{Rampart, json};
 
 #[test]
 fn text_import_show_search_export_and_suppress() {

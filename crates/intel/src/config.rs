@@ -46,6 +46,10 @@ pub struct Config {
     pub concurrent_pulls: usize,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// The `[detect]` section, read by the detect stage (`rampart_detect::config`); kept as a
+    /// table here so that intel does not depend on detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect: Option<toml::Table>,
 }
 
 fn default_data_dir() -> PathBuf {

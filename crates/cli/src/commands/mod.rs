@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod feeds;
 pub mod intel;
+pub mod rules;
 pub mod serve;
 
 /// Builds the HTTP client shared by pulls: rustls with ring, redirects limited, a user agent.
