@@ -1,9 +1,11 @@
 //! Detection: decode event streams, find what in them is known to be bad — indicators from the
 //! intel stage and Sigma rules — and raise alerts.
 //!
-//! Every decoder turns its input into one [`Event`] type carrying a stable [`EventRef`] back to
-//! the source; field mappings (data files under `mappings/`) say which fields hold IPs, domains,
-//! URLs, hashes and addresses, and where each Sigma logsource's fields live.
+//! Every decoder ([`decode`]: JSON lines, syslog with sshd/Postfix/RPZ messages, EVTX, Zeek,
+//! CEF, Apache, Proxifier, Suricata, plus syslog UDP/TCP listeners) turns its input into one
+//! [`Event`] type carrying a stable [`EventRef`] back to the source; field mappings
+//! ([`mappings`], data files under `mappings/`) say which fields hold IPs, domains, URLs,
+//! hashes and addresses, and where each Sigma logsource's fields live.
 //!
 //! ```
 //! use rampart_detect::{Event, EventRef};
@@ -23,8 +25,10 @@ pub mod alert;
 pub mod archive;
 pub mod bus;
 pub mod config;
+pub mod decode;
 pub mod event;
 pub mod follow;
+pub mod mappings;
 pub mod packs;
 pub mod scan;
 
