@@ -31,6 +31,7 @@ pub mod follow;
 pub mod mappings;
 pub mod packs;
 pub mod scan;
+pub mod sigma;
 
 pub use alert::{AlertBook, AlertWriter, OutputFormat, Recorded};
 pub use event::{Event, EventRef, Locator};
