@@ -56,7 +56,10 @@ pub fn refang(raw: &str) -> String {
         ("hxxp://", "http://"),
         ("fxp://", "ftp://"),
     ] {
-        if text.len() >= from.len() && text[..from.len()].eq_ignore_ascii_case(from) {
+        // `get`, not indexing: the prefix may end inside a multi-byte character ("www.bÜcher").
+        if let Some(prefix) = text.get(..from.len())
+            && prefix.eq_ignore_ascii_case(from)
+        {
             text = format!("{to}{}", &text[from.len()..]);
         }
     }
@@ -282,4 +285,15 @@ pub(crate) fn hash(text: &str, length: usize) -> Result<String, CanonError> {
         return Err(CanonError::new("hash contains non-hexadecimal characters"));
     }
     Ok(trimmed.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod refang_tests {
+    /// Regression: refanging a value whose sixth byte falls inside a multi-byte character
+    /// panicked while comparing it with the `fxp://` prefix.
+    #[test]
+    fn refang_does_not_split_multibyte_characters() {
+        assert_eq!(super::refang("www.BÜCHER.example"), "www.BÜCHER.example");
+        assert_eq!(super::refang("ßßßß"), "ßßßß");
+    }
 }

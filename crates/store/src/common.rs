@@ -40,3 +40,26 @@ pub(crate) fn last_change_per_indicator(
     }
     kept
 }
+
+/// Turns rows of the change feed (with their statements) into a page continuing `cursor`.
+pub(crate) fn change_page(
+    cursor: crate::ChangeCursor,
+    rows: Vec<crate::rows::ChangedRow>,
+    statements: Vec<crate::rows::StatementRow>,
+) -> Result<crate::ChangePage, StoreError> {
+    let next = rows.last().map_or(cursor, |row| crate::ChangeCursor {
+        seq: row.change_seq,
+        after_id: row.indicator.id(),
+    });
+    let oldest_commit = rows
+        .first()
+        .and_then(|row| row.change_committed)
+        .map(|micros| crate::rows::timestamp("changes", micros))
+        .transpose()?;
+    let indicators = rows.into_iter().map(|row| row.indicator).collect();
+    Ok(crate::ChangePage {
+        indicators: crate::rows::assemble(indicators, statements)?,
+        next,
+        oldest_commit,
+    })
+}

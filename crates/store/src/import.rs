@@ -144,6 +144,9 @@ pub(crate) trait ImportWriter: Send {
     /// indicator is left alone, and its row's id is not used). Returns whether every row was
     /// inserted; if not, the caller finds out which were by looking them up.
     async fn insert_indicators(&mut self, rows: &mut [NewIndicator]) -> Result<bool, StoreError>;
+    /// Points existing indicators at this import's change, for the change feed (new ones are
+    /// inserted pointing at it).
+    async fn mark_changed(&mut self, ids: Vec<i64>) -> Result<(), StoreError>;
     /// Sets the suppression reason of existing indicators.
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError>;
     /// Inserts or replaces statements of this source.
@@ -464,6 +467,9 @@ async fn write_observations<W: ImportWriter>(
     let import_id = writer.import_id();
     let mut statements = Vec::with_capacity(pending.len());
     let mut suppressions = Vec::new();
+    // Existing indicators whose enforcement may change: a new or changed statement, or a new
+    // suppression. Renewals that only move the seen dates are left out of the change feed.
+    let mut changed = Vec::new();
     for (entry, resolution) in pending.into_iter().zip(resolutions) {
         let Pending {
             suppressed,
@@ -479,6 +485,7 @@ async fn write_observations<W: ImportWriter>(
                     && existing.suppressed.as_deref() != Some(reason.as_str())
                 {
                     suppressions.push((existing.id, reason));
+                    changed.push(existing.id);
                 }
                 match (existing.statement_first_seen, existing.statement_last_seen) {
                     (Some(first_seen), Some(last_seen)) => {
@@ -489,11 +496,15 @@ async fn write_observations<W: ImportWriter>(
                             merge_stored_lists(&mut statement, &existing)?;
                         } else if changes(&statement, &existing)? {
                             summary.updated += 1;
+                            changed.push(existing.id);
                         } else {
                             summary.unchanged += 1;
                         }
                     }
-                    _ => summary.added_source += 1,
+                    _ => {
+                        summary.added_source += 1;
+                        changed.push(existing.id);
+                    }
                 }
                 existing.id
             }
@@ -502,6 +513,11 @@ async fn write_observations<W: ImportWriter>(
     }
     if !suppressions.is_empty() {
         writer.set_suppressed(suppressions).await?;
+    }
+    if !changed.is_empty() {
+        changed.sort_unstable();
+        changed.dedup();
+        writer.mark_changed(changed).await?;
     }
     writer.write_statements(statements).await
 }

@@ -138,6 +138,19 @@ pub trait Store: Send + Sync {
         &self,
         changes: &[(Indicator, Option<String>)],
     ) -> Result<(), StoreError>;
+    /// The change feed's current end: reading from it returns only changes committed later.
+    /// Take it before a full read (with [`Store::search`]) that later changes will top up.
+    async fn change_cursor(&self) -> Result<ChangeCursor, StoreError>;
+    /// Up to `limit` (0: 1000) indicators touched by changes committed after `cursor`, as they
+    /// are now, in commit order. A change touches an indicator when an import creates it, adds
+    /// or changes (not merely renews) a statement on it, withdraws a statement, or changes its
+    /// suppression; and when a source it has a statement from is removed or regraded. Renewals
+    /// that only move `last_seen` are left out: a periodic full rebuild refreshes scores.
+    async fn indicators_changed_since(
+        &self,
+        cursor: ChangeCursor,
+        limit: u32,
+    ) -> Result<ChangePage, StoreError>;
     /// Row totals for status output.
     async fn counts(&self) -> Result<Counts, StoreError>;
 

@@ -189,6 +189,15 @@ pub(crate) struct IndicatorRow {
     suppressed: Option<String>,
 }
 
+/// An indicator row of the change feed, with the change it belongs to.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChangedRow {
+    pub change_seq: i64,
+    pub change_committed: Option<i64>,
+    #[sqlx(flatten)]
+    pub indicator: IndicatorRow,
+}
+
 /// A statement joined with its source's reliability.
 #[derive(sqlx::FromRow)]
 pub(crate) struct StatementRow {

@@ -222,3 +222,24 @@ pub struct Asset {
     pub hostnames: Vec<String>,
     pub domains: Vec<String>,
 }
+
+/// A reader's place in the change feed ([`crate::Store::indicators_changed_since`]): the last
+/// change read and, within it, the last indicator id. The default is the beginning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ChangeCursor {
+    pub seq: i64,
+    pub after_id: i64,
+}
+
+/// One page of the change feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangePage {
+    /// The indicators touched by changes after the cursor, as they are now, oldest change
+    /// first. An indicator touched again later appears under its latest change only.
+    pub indicators: Vec<StoredIndicator>,
+    /// Where to continue; equal to the cursor given when there was nothing new.
+    pub next: ChangeCursor,
+    /// When the oldest change on this page was committed, to measure how long changes take
+    /// to be enforced.
+    pub oldest_commit: Option<Timestamp>,
+}

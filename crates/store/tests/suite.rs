@@ -5,6 +5,8 @@
 //! there and drops it afterwards. When the server is unreachable the PostgreSQL half is skipped
 //! (recorded by the testkit), or fails under `RAMPART_REQUIRE_SERVICES=1`.
 
+#[path = "suite/changes.rs"]
+mod changes;
 #[path = "suite/fixtures.rs"]
 mod fixtures;
 #[path = "suite/imports.rs"]
@@ -210,7 +212,9 @@ suite! {
     records::counts_cover_every_table,
     renewals::identical_reimport_is_unchanged,
     renewals::changed_content_is_updated,
-    renewals::relisted_withdrawn_statement_is_updated;
+    renewals::relisted_withdrawn_statement_is_updated,
+    changes::change_feed_follows_imports_in_commit_order,
+    changes::change_feed_covers_withdrawal_suppression_and_sources;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
 }

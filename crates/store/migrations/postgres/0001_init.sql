@@ -38,9 +38,23 @@ CREATE TABLE indicators (
     value_hash BYTEA NOT NULL GENERATED ALWAYS AS (rampart_value_hash(value)) STORED,
     first_seen BIGINT NOT NULL,
     suppressed TEXT,
+    change_id  BIGINT NOT NULL,
     UNIQUE (kind, value_hash));
 
 CREATE INDEX indicators_suppressed ON indicators (id) WHERE suppressed IS NOT NULL;
+
+-- The change feed, as on SQLite. `seq` is assigned at commit time under a transaction-level
+-- advisory lock, so concurrent writers get sequence numbers in commit order.
+CREATE INDEX indicators_by_change ON indicators (change_id, id);
+
+CREATE TABLE changes (
+    id        BIGSERIAL PRIMARY KEY,
+    what      TEXT NOT NULL,
+    seq       BIGINT,
+    committed BIGINT
+);
+
+CREATE UNIQUE INDEX changes_by_seq ON changes (seq) WHERE seq IS NOT NULL;
 
 CREATE TABLE statements (
     indicator_id BIGINT NOT NULL,

@@ -33,9 +33,26 @@ CREATE TABLE indicators (
     value      TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     suppressed TEXT,
+    change_id  INTEGER NOT NULL,                -- the change that last touched it (changes.id)
     UNIQUE (kind, value)) STRICT;
 
 CREATE INDEX indicators_suppressed ON indicators (id) WHERE suppressed IS NOT NULL;
+
+-- The change feed (`indicators_changed_since`): the indicators of a change, in id order.
+CREATE INDEX indicators_by_change ON indicators (change_id, id);
+
+-- One row per write that changed indicators (an import, a suppression change, a source
+-- removed or regraded). The indicators it touched point at it. `seq` is given at commit time,
+-- in commit order, so that a reader who has seen change n has seen every change before it;
+-- `committed` is the commit time (µs), to measure how long a change takes to be enforced.
+CREATE TABLE changes (
+    id        INTEGER PRIMARY KEY,
+    what      TEXT NOT NULL,                    -- import, suppression, source
+    seq       INTEGER,
+    committed INTEGER
+) STRICT;
+
+CREATE UNIQUE INDEX changes_by_seq ON changes (seq) WHERE seq IS NOT NULL;
 
 -- One source's current statement about one indicator. Clustered on the key so that the
 -- statements of a page of indicators are read in one range scan.

@@ -1,1 +1,4 @@
-UPDATE indicators SET suppressed = ?3 WHERE kind = ?1 AND value = ?2
+-- ?4: the change; the indicator points at it only if its suppression really changes.
+UPDATE indicators
+SET change_id = CASE WHEN suppressed IS ?3 THEN change_id ELSE ?4 END, suppressed = ?3
+WHERE kind = ?1 AND value = ?2

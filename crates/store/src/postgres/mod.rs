@@ -16,13 +16,13 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::mpsc;
 
-use crate::common::{last_change_per_indicator, page_limit, require_source};
+use crate::common::{change_page, last_change_per_indicator, page_limit, require_source};
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
+    AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
     StatementRow, assemble, micros, reliability_text, to_json,
 };
 use crate::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
     Store, StoreError, StoredIndicator,
 };
 use queries as sql;
@@ -61,6 +61,48 @@ impl PostgresStore {
             .bind(ids)
             .fetch_all(connection)
             .await?)
+    }
+
+    /// Opens a change-feed entry in a write transaction.
+    async fn begin_change(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        what: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::CHANGE_BEGIN)
+            .bind(what)
+            .fetch_one(&mut **tx)
+            .await?)
+    }
+
+    /// Numbers the change and commits. The advisory lock is held until the commit, so a later
+    /// number is never committed before an earlier one and feed readers skip nothing; it is
+    /// taken last, so writers wait for each other only for the length of a commit.
+    pub(crate) async fn commit_change(
+        mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        change_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::CHANGE_LOCK).execute(&mut *tx).await?;
+        sqlx::query(sql::CHANGE_COMMIT)
+            .bind(change_id)
+            .bind(micros(Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Points every indicator `source` speaks about at a change.
+    async fn mark_source(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        change_id: i64,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INDICATORS_MARK_SOURCE)
+            .bind(change_id)
+            .bind(source)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     async fn with_statements(
@@ -133,6 +175,8 @@ impl Store for PostgresStore {
 
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let change_id = PostgresStore::begin_change(&mut tx, "source").await?;
+        PostgresStore::mark_source(&mut tx, change_id, name).await?;
         sqlx::query(sql::SOURCE_STATEMENTS_DELETE)
             .bind(name)
             .execute(&mut *tx)
@@ -146,7 +190,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        tx.commit().await?;
+        PostgresStore::commit_change(tx, change_id).await?;
         Ok(removed > 0)
     }
 
@@ -155,13 +199,17 @@ impl Store for PostgresStore {
         name: &str,
         reliability: Reliability,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let affected = sqlx::query(sql::SOURCE_SET_RELIABILITY)
             .bind(name)
             .bind(reliability_text(reliability))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-        require_source(name, affected)
+        require_source(name, affected)?;
+        let change_id = PostgresStore::begin_change(&mut tx, "source").await?;
+        PostgresStore::mark_source(&mut tx, change_id, name).await?;
+        PostgresStore::commit_change(tx, change_id).await
     }
 
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError> {
@@ -267,13 +315,17 @@ impl Store for PostgresStore {
         indicator: &Indicator,
         reason: Option<&str>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let change_id = PostgresStore::begin_change(&mut tx, "suppression").await?;
         let affected = sqlx::query(sql::SUPPRESSION_SET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
             .bind(reason)
-            .execute(&self.pool)
+            .bind(change_id)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        PostgresStore::commit_change(tx, change_id).await?;
         Ok(affected > 0)
     }
 
@@ -283,6 +335,7 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let changes = last_change_per_indicator(changes);
         let mut tx = self.pool.begin().await?;
+        let change_id = PostgresStore::begin_change(&mut tx, "suppression").await?;
         for chunk in changes.chunks(ARRAY_ROWS) {
             let kinds: Vec<&str> = chunk
                 .iter()
@@ -297,11 +350,43 @@ impl Store for PostgresStore {
                 .bind(kinds)
                 .bind(values)
                 .bind(reasons)
+                .bind(change_id)
                 .execute(&mut *tx)
                 .await?;
         }
+        PostgresStore::commit_change(tx, change_id).await
+    }
+
+    async fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        let seq: i64 = sqlx::query_scalar(sql::CHANGE_LATEST)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(ChangeCursor {
+            seq,
+            after_id: i64::MAX,
+        })
+    }
+
+    async fn indicators_changed_since(
+        &self,
+        cursor: ChangeCursor,
+        limit: u32,
+    ) -> Result<ChangePage, StoreError> {
+        // One snapshot for the page and its statements, as in `search`.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        let rows: Vec<ChangedRow> = sqlx::query_as(sql::CHANGES_SINCE)
+            .bind(cursor.seq)
+            .bind(cursor.after_id)
+            .bind(page_limit(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|row| row.indicator.id()).collect();
+        let statements = PostgresStore::statements_of(&mut tx, &ids).await?;
         tx.commit().await?;
-        Ok(())
+        change_page(cursor, rows, statements)
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {

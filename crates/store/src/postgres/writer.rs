@@ -16,6 +16,8 @@ pub(super) struct PostgresImport {
     tx: Transaction<'static, Postgres>,
     source: String,
     import_id: i64,
+    /// The change feed entry of this import; new and changed indicators point at it.
+    change_id: i64,
     now: i64,
 }
 
@@ -44,10 +46,15 @@ impl PostgresImport {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+        let change_id: i64 = sqlx::query_scalar(sql::CHANGE_BEGIN)
+            .bind("import")
+            .fetch_one(&mut *tx)
+            .await?;
         Ok(PostgresImport {
             tx,
             source: source.to_owned(),
             import_id,
+            change_id,
             now,
         })
     }
@@ -116,12 +123,24 @@ impl ImportWriter for PostgresImport {
                 .bind(values)
                 .bind(first_seen)
                 .bind(suppressed)
+                .bind(self.change_id)
                 .execute(&mut *self.tx)
                 .await?
                 .rows_affected();
             all_inserted &= inserted == chunk.len() as u64;
         }
         Ok(all_inserted)
+    }
+
+    async fn mark_changed(&mut self, ids: Vec<i64>) -> Result<(), StoreError> {
+        for chunk in ids.chunks(ARRAY_ROWS) {
+            sqlx::query(sql::INDICATORS_MARK)
+                .bind(self.change_id)
+                .bind(chunk)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError> {
@@ -200,6 +219,12 @@ impl ImportWriter for PostgresImport {
     }
 
     async fn withdraw_unrenewed(&mut self) -> Result<u64, StoreError> {
+        sqlx::query(sql::INDICATORS_MARK_UNRENEWED)
+            .bind(self.change_id)
+            .bind(&self.source)
+            .bind(self.import_id)
+            .execute(&mut *self.tx)
+            .await?;
         let result = sqlx::query(sql::STATEMENTS_WITHDRAW)
             .bind(self.now)
             .bind(&self.source)
@@ -234,8 +259,7 @@ impl ImportWriter for PostgresImport {
             .bind(&summary)
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await?;
-        Ok(())
+        super::PostgresStore::commit_change(self.tx, self.change_id).await
     }
 
     async fn rollback(self) -> Result<(), StoreError> {

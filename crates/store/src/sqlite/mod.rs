@@ -22,14 +22,14 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::mpsc;
 
-use crate::common::{last_change_per_indicator, page_limit, require_source};
+use crate::common::{change_page, last_change_per_indicator, page_limit, require_source};
 use crate::multirow::MultiRow;
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
+    AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
     StatementRow, assemble, micros, reliability_text, to_json,
 };
 use crate::{
-    AllowEntry, Asset, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
     Store, StoreError, StoredIndicator,
 };
 use queries as sql;
@@ -154,6 +154,45 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Opens a change-feed entry in a write transaction.
+    async fn begin_change(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        what: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::CHANGE_BEGIN)
+            .bind(what)
+            .fetch_one(&mut **tx)
+            .await?)
+    }
+
+    /// Numbers the change and commits: the write lock is held, so numbers follow commit order.
+    async fn commit_change(
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        change_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::CHANGE_COMMIT)
+            .bind(change_id)
+            .bind(micros(Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Points every indicator `source` speaks about at a change.
+    async fn mark_source(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        change_id: i64,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INDICATORS_MARK_SOURCE)
+            .bind(change_id)
+            .bind(source)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn statements_of(
         connection: &mut sqlx::SqliteConnection,
         ids: &[i64],
@@ -238,6 +277,8 @@ impl Store for SqliteStore {
 
     async fn remove_source(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        let change_id = SqliteStore::begin_change(&mut tx, "source").await?;
+        SqliteStore::mark_source(&mut tx, change_id, name).await?;
         sqlx::query(sql::SOURCE_STATEMENTS_DELETE)
             .bind(name)
             .execute(&mut *tx)
@@ -251,7 +292,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        tx.commit().await?;
+        SqliteStore::commit_change(tx, change_id).await?;
         Ok(removed > 0)
     }
 
@@ -260,13 +301,17 @@ impl Store for SqliteStore {
         name: &str,
         reliability: Reliability,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let affected = sqlx::query(sql::SOURCE_SET_RELIABILITY)
             .bind(name)
             .bind(reliability_text(reliability))
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-        require_source(name, affected)
+        require_source(name, affected)?;
+        let change_id = SqliteStore::begin_change(&mut tx, "source").await?;
+        SqliteStore::mark_source(&mut tx, change_id, name).await?;
+        SqliteStore::commit_change(tx, change_id).await
     }
 
     async fn record_pull(&self, name: &str, outcome: &PullOutcome) -> Result<(), StoreError> {
@@ -373,13 +418,17 @@ impl Store for SqliteStore {
         indicator: &Indicator,
         reason: Option<&str>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let change_id = SqliteStore::begin_change(&mut tx, "suppression").await?;
         let affected = sqlx::query(sql::SUPPRESSION_SET)
             .bind(indicator.kind().as_str())
             .bind(indicator.value())
             .bind(reason)
-            .execute(&self.writer)
+            .bind(change_id)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        SqliteStore::commit_change(tx, change_id).await?;
         Ok(affected > 0)
     }
 
@@ -389,6 +438,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let changes = last_change_per_indicator(changes);
         let mut tx = self.begin_write().await?;
+        let change_id = SqliteStore::begin_change(&mut tx, "suppression").await?;
         let mut rows = changes.iter();
         for size in SUPPRESS_MANY.chunks(changes.len()) {
             let mut query = sqlx::query(SUPPRESS_MANY.sql(size));
@@ -396,12 +446,40 @@ impl Store for SqliteStore {
                 query = query
                     .bind(indicator.kind().as_str())
                     .bind(indicator.value())
-                    .bind(reason.as_deref());
+                    .bind(reason.as_deref())
+                    .bind(change_id);
             }
             query.execute(&mut *tx).await?;
         }
+        SqliteStore::commit_change(tx, change_id).await
+    }
+
+    async fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        let seq: i64 = sqlx::query_scalar(sql::CHANGE_LATEST)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(ChangeCursor {
+            seq,
+            after_id: i64::MAX,
+        })
+    }
+
+    async fn indicators_changed_since(
+        &self,
+        cursor: ChangeCursor,
+        limit: u32,
+    ) -> Result<ChangePage, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let rows: Vec<ChangedRow> = sqlx::query_as(sql::CHANGES_SINCE)
+            .bind(cursor.seq)
+            .bind(cursor.after_id)
+            .bind(page_limit(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|row| row.indicator.id()).collect();
+        let statements = SqliteStore::statements_of(&mut tx, &ids).await?;
         tx.commit().await?;
-        Ok(())
+        change_page(cursor, rows, statements)
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {

@@ -78,6 +78,8 @@ impl Args {
 struct Binder {
     source: Arc<str>,
     import_id: i64,
+    /// The change feed entry of this import; new and changed indicators point at it.
+    change_id: i64,
     texts: SharedTexts,
 }
 
@@ -94,7 +96,7 @@ impl Binder {
         rows: &[&NewIndicator],
         full: bool,
     ) -> Result<SqliteArguments, StoreError> {
-        let mut args = Args::with_capacity(rows.len() * 5);
+        let mut args = Args::with_capacity(rows.len() * 6);
         for row in rows {
             args.add(row.id)?;
             args.add(self.texts.get(row.key.kind.as_str()))?;
@@ -103,6 +105,7 @@ impl Binder {
             if full {
                 args.add(row.suppressed.clone())?;
             }
+            args.add(self.change_id)?;
         }
         Ok(args.0)
     }
@@ -221,6 +224,10 @@ impl SqliteImport {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+        let change_id: i64 = sqlx::query_scalar(sql::CHANGE_BEGIN)
+            .bind("import")
+            .fetch_one(&mut *tx)
+            .await?;
         let max_id: i64 = sqlx::query_scalar(sql::INDICATOR_MAX_ID)
             .fetch_one(&mut *tx)
             .await?;
@@ -229,6 +236,7 @@ impl SqliteImport {
             binder: Binder {
                 source: Arc::from(source),
                 import_id,
+                change_id,
                 texts: SharedTexts::default(),
             },
             now,
@@ -328,6 +336,15 @@ impl ImportWriter for SqliteImport {
         Ok(inserted == rows.len() as u64)
     }
 
+    async fn mark_changed(&mut self, ids: Vec<i64>) -> Result<(), StoreError> {
+        sqlx::query(sql::INDICATORS_MARK)
+            .bind(self.binder.change_id)
+            .bind(to_json(&ids))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn set_suppressed(&mut self, rows: Vec<(i64, String)>) -> Result<(), StoreError> {
         let mut rows = rows.into_iter();
         for size in SUPPRESS.chunks(rows.len()) {
@@ -373,6 +390,12 @@ impl ImportWriter for SqliteImport {
     }
 
     async fn withdraw_unrenewed(&mut self) -> Result<u64, StoreError> {
+        sqlx::query(sql::INDICATORS_MARK_UNRENEWED)
+            .bind(self.binder.change_id)
+            .bind(Arc::clone(&self.binder.source))
+            .bind(self.binder.import_id)
+            .execute(&mut *self.tx)
+            .await?;
         let result = sqlx::query(sql::STATEMENTS_WITHDRAW)
             .bind(self.now)
             .bind(Arc::clone(&self.binder.source))
@@ -396,10 +419,16 @@ impl ImportWriter for SqliteImport {
 
     async fn finish(mut self, summary: &ImportSummary) -> Result<(), StoreError> {
         let summary = to_json(summary);
+        let finished = micros(Timestamp::now());
         sqlx::query(sql::IMPORT_FINISH)
             .bind(self.binder.import_id)
-            .bind(micros(Timestamp::now()))
+            .bind(finished)
             .bind(summary.clone())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(sql::CHANGE_COMMIT)
+            .bind(self.binder.change_id)
+            .bind(finished)
             .execute(&mut *self.tx)
             .await?;
         sqlx::query(sql::SOURCE_SET_SUMMARY)
