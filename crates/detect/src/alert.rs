@@ -29,6 +29,9 @@ pub struct AlertBook {
     /// Alerts that were pushed out because the book was full (they were reported when new;
     /// only their later repeats become new alerts again).
     pub evicted: u64,
+    /// Alerts closed by a new alert with their key after the window, or by eviction, with
+    /// their final counts; see [`AlertBook::take_closed`].
+    closed: Vec<Alert>,
 }
 
 impl AlertBook {
@@ -39,6 +42,7 @@ impl AlertBook {
             capacity: capacity.max(1),
             open: HashMap::new(),
             evicted: 0,
+            closed: Vec::new(),
         }
     }
 
@@ -58,7 +62,9 @@ impl AlertBook {
         if self.open.len() >= self.capacity && !self.open.contains_key(&alert.key) {
             self.evict_oldest();
         }
-        self.open.insert(alert.key.clone(), alert.clone());
+        if let Some(previous) = self.open.insert(alert.key.clone(), alert.clone()) {
+            self.closed.push(previous);
+        }
         Recorded::New(Box::new(alert))
     }
 
@@ -78,6 +84,12 @@ impl AlertBook {
             .collect()
     }
 
+    /// Alerts closed since the last call because a later alert took their key or the book
+    /// was full, with their final counts.
+    pub fn take_closed(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.closed)
+    }
+
     /// The open alerts with their current counts, most recently seen first.
     pub fn open(&self) -> Vec<&Alert> {
         let mut alerts: Vec<&Alert> = self.open.values().collect();
@@ -91,8 +103,8 @@ impl AlertBook {
             .values()
             .min_by_key(|alert| alert.last_seen)
             .map(|alert| alert.key.clone());
-        if let Some(key) = oldest {
-            self.open.remove(&key);
+        if let Some(alert) = oldest.and_then(|key| self.open.remove(&key)) {
+            self.closed.push(alert);
             self.evicted += 1;
         }
     }
@@ -289,6 +301,10 @@ mod tests {
             book.record(alert("a", "x", "2026-01-01T00:19:01Z")),
             Recorded::New(_)
         ));
+        // The first "x" alert was closed by the second, with its final count.
+        let replaced = book.take_closed();
+        assert_eq!(replaced.len(), 1);
+        assert_eq!(replaced[0].count, 2);
         let closed = book.expire("2026-01-01T01:00:00Z".parse().expect("time"));
         assert_eq!(closed.len(), 2);
         assert!(book.open().is_empty());
@@ -307,6 +323,9 @@ mod tests {
             .map(|a| a.matched[0].value.as_str())
             .collect();
         assert_eq!(open, ["3", "2"]);
+        let evicted = book.take_closed();
+        assert_eq!(evicted.len(), 1);
+        assert_eq!(evicted[0].matched[0].value, "1");
     }
 
     #[test]

@@ -148,6 +148,17 @@ impl Archive {
         })
     }
 
+    /// Opens the archive for sweeps only, beside a writer that owns the open segment: no
+    /// recovery of `.part` files, nothing written.
+    pub fn open_readonly(config: ArchiveConfig) -> Result<Archive, ArchiveError> {
+        fs::create_dir_all(&config.dir).map_err(io_error(&config.dir))?;
+        Ok(Archive {
+            config,
+            open: None,
+            appended: 0,
+        })
+    }
+
     pub fn config(&self) -> &ArchiveConfig {
         &self.config
     }

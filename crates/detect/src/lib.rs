@@ -26,12 +26,15 @@ pub mod archive;
 pub mod bus;
 pub mod config;
 pub mod decode;
+pub mod detector;
 pub mod event;
 pub mod follow;
+pub mod hunt;
 pub mod mappings;
 pub mod packs;
 pub mod scan;
 pub mod sigma;
+pub mod stream;
 
 pub use alert::{AlertBook, AlertWriter, OutputFormat, Recorded};
 pub use event::{Event, EventRef, Locator};

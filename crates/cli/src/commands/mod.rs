@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod feeds;
+pub mod hunt;
 pub mod intel;
 pub mod rules;
 pub mod serve;
