@@ -32,7 +32,7 @@ mod sqlite;
 mod types;
 
 use async_trait::async_trait;
-use rampart_model::{ContextObject, Indicator, SourceInfo};
+use rampart_model::{Alert, ContextObject, Indicator, SourceInfo};
 use tokio::sync::mpsc;
 
 pub use error::StoreError;
@@ -169,6 +169,14 @@ pub trait Store: Send + Sync {
     /// Relationship and sighting objects whose source is `id` (`source_ref`, `sighting_of_ref`),
     /// in id order.
     async fn relationships_of(&self, id: &str) -> Result<Vec<ContextObject>, StoreError>;
+
+    // ---- alerts --------------------------------------------------------------------------
+
+    /// Records alerts: a new alert is a new row; an alert with the same key and first-seen
+    /// time updates that row's count, last-seen time and body (counts only grow).
+    async fn record_alerts(&self, alerts: &[Alert]) -> Result<(), StoreError>;
+    /// Alerts matching `query`, in the order they were first recorded.
+    async fn alerts(&self, query: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError>;
 
     // ---- allowlist -----------------------------------------------------------------------
 

@@ -396,6 +396,35 @@ impl AllowRow {
 }
 
 #[derive(sqlx::FromRow)]
+pub(crate) struct AlertRow {
+    id: i64,
+    last_seen: i64,
+    count: i64,
+    body: String,
+}
+
+impl AlertRow {
+    pub(crate) fn into_alert(self) -> Result<crate::StoredAlert, StoreError> {
+        let mut alert: rampart_model::Alert = from_json("alerts", "body", &self.body)?;
+        // The columns are authoritative: they are what concurrent upserts agreed on.
+        alert.last_seen = timestamp("alerts", self.last_seen)?;
+        alert.count = u64::try_from(self.count).unwrap_or(0);
+        Ok(crate::StoredAlert { id: self.id, alert })
+    }
+}
+
+/// The columns of an alert row besides its body.
+pub(crate) fn alert_columns(alert: &rampart_model::Alert) -> (i64, i64, i64, i64, String) {
+    (
+        micros(alert.first_seen),
+        micros(alert.last_seen),
+        i64::try_from(alert.count).unwrap_or(i64::MAX),
+        alert.severity as i64,
+        to_json(alert),
+    )
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct AssetRow {
     name: String,
     kind: String,

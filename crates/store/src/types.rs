@@ -1,8 +1,8 @@
 //! The plain types that cross the store boundary.
 
 use rampart_model::{
-    AttackId, ContextObject, Direction, Indicator, IndicatorKind, Observation, PatternNote,
-    Reliability, SourceInfo, Timestamp, Tlp,
+    Alert, AttackId, ContextObject, Direction, Indicator, IndicatorKind, Observation, PatternNote,
+    Reliability, Severity, SourceInfo, Timestamp, Tlp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -244,4 +244,26 @@ pub struct ChangePage {
     /// When the oldest change on this page was committed, to measure how long changes take
     /// to be enforced.
     pub oldest_commit: Option<Timestamp>,
+}
+
+/// Which alerts [`Store::alerts`](crate::Store::alerts) returns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AlertQuery {
+    /// Only alerts seen at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only alerts at least this severe.
+    pub min_severity: Option<Severity>,
+    /// Only retro-hunt alerts (`true`) or only live ones (`false`).
+    pub retro: Option<bool>,
+    /// Keyset pagination: only ids greater than this.
+    pub after_id: Option<i64>,
+    /// Page size; 0 means the default of 1000.
+    pub limit: u32,
+}
+
+/// An alert as stored, with its row id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub alert: Alert,
 }

@@ -5,6 +5,8 @@
 //! there and drops it afterwards. When the server is unreachable the PostgreSQL half is skipped
 //! (recorded by the testkit), or fails under `RAMPART_REQUIRE_SERVICES=1`.
 
+#[path = "suite/alerts.rs"]
+mod alerts;
 #[path = "suite/changes.rs"]
 mod changes;
 #[path = "suite/fixtures.rs"]
@@ -204,6 +206,7 @@ suite! {
     imports::large_import_spans_many_chunks,
     imports::objects_keep_the_newest_and_relate,
     imports::long_values_are_stored,
+    alerts::alerts_are_recorded_updated_and_filtered,
     records::suppression_set_and_clear,
     records::search_filters_and_pages,
     records::allowlist_entries,

@@ -121,3 +121,19 @@ CREATE TABLE imports (
     finished BIGINT,
     summary  TEXT
 );
+
+-- Alerts from detection, one row per raised alert: repeats within the suppression window
+-- raise its count and last_seen; the same key raised again after the window is a new row.
+CREATE TABLE alerts (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key        TEXT COLLATE "C" NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL,
+    count      BIGINT NOT NULL,
+    severity   BIGINT NOT NULL,                -- 0 informational … 4 critical
+    retro      BOOLEAN NOT NULL,
+    body       TEXT NOT NULL,                   -- JSON Alert
+    UNIQUE (key, first_seen)
+);
+
+CREATE INDEX alerts_by_last_seen ON alerts (last_seen);

@@ -124,3 +124,19 @@ CREATE TABLE imports (
     finished INTEGER,
     summary  TEXT                                -- JSON ImportSummary
 ) STRICT;
+
+-- Alerts from detection, one row per raised alert: repeats within the suppression window
+-- raise its count and last_seen; the same key raised again after the window is a new row.
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    severity   INTEGER NOT NULL,                -- 0 informational … 4 critical
+    retro      INTEGER NOT NULL,
+    body       TEXT NOT NULL,                   -- JSON Alert
+    UNIQUE (key, first_seen)
+) STRICT;
+
+CREATE INDEX alerts_by_last_seen ON alerts (last_seen);

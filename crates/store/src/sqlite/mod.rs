@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rampart_model::{ContextObject, Indicator, Reliability, SourceInfo, Timestamp};
+use rampart_model::{Alert, ContextObject, Indicator, Reliability, SourceInfo, Timestamp};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -25,12 +25,13 @@ use tokio::sync::mpsc;
 use crate::common::{change_page, last_change_per_indicator, page_limit, require_source};
 use crate::multirow::MultiRow;
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow, SourceRow,
-    SourceValues, StatementRow, assemble, micros, reliability_text, to_json,
+    AlertRow, AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow,
+    SourceRow, SourceValues, StatementRow, alert_columns, assemble, micros, reliability_text,
+    to_json,
 };
 use crate::{
-    AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary, PullOutcome,
-    SearchQuery, SourceRecord, Store, StoreError, StoredIndicator,
+    AlertQuery, AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary,
+    PullOutcome, SearchQuery, SourceRecord, Store, StoreError, StoredAlert, StoredIndicator,
 };
 use queries as sql;
 
@@ -517,6 +518,37 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await?;
         rows.into_iter().map(ObjectRow::into_object).collect()
+    }
+
+    async fn record_alerts(&self, alerts: &[Alert]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for alert in alerts {
+            let (first_seen, last_seen, count, severity, body) = alert_columns(alert);
+            sqlx::query(sql::ALERT_UPSERT)
+                .bind(&alert.key)
+                .bind(first_seen)
+                .bind(last_seen)
+                .bind(count)
+                .bind(severity)
+                .bind(alert.retro)
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn alerts(&self, query: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError> {
+        let rows: Vec<AlertRow> = sqlx::query_as(sql::ALERT_LIST)
+            .bind(query.since.map(micros))
+            .bind(query.min_severity.map_or(0, |s| s as i64))
+            .bind(query.retro)
+            .bind(query.after_id.unwrap_or(0))
+            .bind(page_limit(query.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.into_iter().map(AlertRow::into_alert).collect()
     }
 
     async fn allow(&self, entry: &AllowEntry) -> Result<(), StoreError> {
