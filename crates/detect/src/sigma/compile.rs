@@ -331,27 +331,23 @@ fn compile_item(
                 }))
             })
             .collect();
-        let node = if alternatives.len() == 1 {
+        per_value.push(if alternatives.len() == 1 {
             alternatives.remove(0)
         } else {
             Node::Or(alternatives)
-        };
-        let node = if mods.neq {
-            // neq: the field is there and differs from the value.
-            let present = Node::Atom(table.intern(Atom {
-                field: field.clone(),
-                test: Test::Exists(true),
-            }));
-            Node::And(vec![present, Node::Not(Box::new(node))])
-        } else {
-            node
-        };
-        per_value.push(node);
+        });
     }
-    Ok(match (per_value.len(), mods.all || mods.neq) {
+    let node = match (per_value.len(), mods.all) {
         (1, _) => per_value.remove(0),
         (_, true) => Node::And(per_value),
         (_, false) => Node::Or(per_value),
+    };
+    // neq negates the whole item, as pySigma reads it: `User|neq: [a, b]` holds when User
+    // is neither a nor b, and also when the event has no User at all.
+    Ok(if mods.neq {
+        Node::Not(Box::new(node))
+    } else {
+        node
     })
 }
 

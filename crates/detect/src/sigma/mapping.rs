@@ -277,9 +277,20 @@ pub(crate) fn unwrap_text(value: &Value) -> &Value {
 pub(crate) fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
     match unwrap_text(value) {
         Value::String(text) => Some(Cow::Borrowed(text.as_str())),
-        Value::Number(number) => Some(Cow::Owned(number.to_string())),
+        Value::Number(number) => Some(Cow::Owned(number_text(number))),
         Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
         _ => None,
+    }
+}
+
+/// A JSON number as a rule spells it: an integral float (`10.0`) reads as the integer, so
+/// `Count: 10` matches it as it matches `10` and `"10"`.
+fn number_text(number: &serde_json::Number) -> String {
+    match number.as_f64() {
+        Some(float) if number.is_f64() && float.fract() == 0.0 && float.abs() < 1e15 => {
+            format!("{}", float as i64)
+        }
+        _ => number.to_string(),
     }
 }
 

@@ -193,6 +193,8 @@ impl Program {
         let mut values: Vec<Cow<'_, str>> = Vec::new();
         for field in &self.fields {
             values.clear();
+            // `present`: the field holds a value; `null`: it is there, holding JSON null.
+            let mut null = false;
             let present = match &field.field {
                 Some(_) => {
                     let found = field
@@ -200,7 +202,11 @@ impl Program {
                         .iter()
                         .find_map(|p| resolve_path(&event.fields, p));
                     match found {
-                        None | Some(Value::Null) => false,
+                        None => false,
+                        Some(Value::Null) => {
+                            null = true;
+                            false
+                        }
                         Some(value) => {
                             collect_scalars(value, &mut values, 2);
                             true
@@ -242,6 +248,7 @@ impl Program {
                 if direct_test(
                     &atoms[*id as usize].test,
                     present,
+                    null,
                     &values,
                     event,
                     mapping,
@@ -317,6 +324,7 @@ fn compare(compare: Compare, left: f64, right: f64) -> bool {
 fn direct_test(
     test: &Test,
     present: bool,
+    null: bool,
     values: &[Cow<'_, str>],
     event: &Event,
     mapping: &Mapping,
@@ -324,7 +332,9 @@ fn direct_test(
 ) -> bool {
     match test {
         Test::Null => !present,
-        Test::Exists(expected) => present == *expected,
+        // The specification's modifier appendix: exists "only verifies the presence of a
+        // field, not its value, be it empty or null".
+        Test::Exists(expected) => (present || null) == *expected,
         Test::Literal { anchor, .. } => {
             // Only empty literals come here: `''` equals an empty value; an empty
             // contains/startswith/endswith holds for any value.

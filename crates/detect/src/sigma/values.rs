@@ -173,36 +173,64 @@ pub(crate) fn windash(pieces: &Pieces) -> Result<Vec<Pieces>, String> {
     Ok(variants)
 }
 
-/// Replaces `%name%` placeholders with each configured value (all combinations).
+/// Replaces `%name%` placeholders with each configured value (all combinations). A percent
+/// sign written `\%` is plain text, as the rules specification's placeholder section says.
 pub(crate) fn expand(
     text: &str,
     placeholders: &BTreeMap<String, Vec<String>>,
 ) -> Result<Vec<String>, String> {
     let mut results = vec![String::new()];
+    let mut plain = String::new();
     let mut rest = text;
-    while let Some(open) = rest.find('%') {
-        let Some(close) = rest[open + 1..].find('%') else {
+    loop {
+        let Some(at) = rest.find(['%', '\\']) else {
+            plain.push_str(rest);
             break;
         };
-        let name = &rest[open + 1..open + 1 + close];
+        plain.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("\\%") {
+            plain.push('%');
+            rest = after;
+            continue;
+        }
+        if let Some(after) = tail.strip_prefix("\\\\") {
+            // An escaped backslash: kept whole for the wildcard parser, and the `%` after it
+            // (if any) opens a placeholder.
+            plain.push_str("\\\\");
+            rest = after;
+            continue;
+        }
+        if let Some(after) = tail.strip_prefix('\\') {
+            // Any other backslash stays for the wildcard parser to read.
+            plain.push('\\');
+            rest = after;
+            continue;
+        }
+        let after = &tail[1..];
+        let Some(close) = after.find('%') else {
+            plain.push_str(tail);
+            break;
+        };
+        let name = &after[..close];
         let Some(values) = placeholders.get(name) else {
             return Err(format!("expand: placeholder %{name}% is not configured"));
         };
-        let prefix = &rest[..open];
-        let mut next = Vec::new();
+        let mut next = Vec::with_capacity(results.len() * values.len());
         for result in &results {
             for value in values {
-                next.push(format!("{result}{prefix}{value}"));
+                next.push(format!("{result}{plain}{value}"));
             }
         }
         if next.len() > MAX_VARIANTS {
             return Err(format!("expand: %{name}% gives too many variants"));
         }
         results = next;
-        rest = &rest[open + close + 2..];
+        plain.clear();
+        rest = &after[close + 1..];
     }
     for result in &mut results {
-        result.push_str(rest);
+        result.push_str(&plain);
     }
     Ok(results)
 }
@@ -273,6 +301,19 @@ mod tests {
         assert_eq!(
             expand("100%", &placeholders).expect("lone percent"),
             vec!["100%"]
+        );
+        // `\%` is a plain percent sign, not the start of a placeholder.
+        assert_eq!(
+            expand("\\%plain%admins%", &placeholders).expect("escaped percent"),
+            vec!["%plainroot", "%plainadmin"]
+        );
+        assert_eq!(
+            expand("C:\\dir\\*%admins%", &placeholders).expect("backslashes kept"),
+            vec!["C:\\dir\\*root", "C:\\dir\\*admin"]
+        );
+        assert_eq!(
+            expand("\\\\%admins%", &placeholders).expect("escaped backslash"),
+            vec!["\\\\root", "\\\\admin"]
         );
     }
 }
