@@ -44,6 +44,8 @@ enum Command {
     /// Feeds that run themselves: add, list, pull, status.
     #[command(subcommand)]
     Feeds(commands::feeds::FeedsCommand),
+    /// Alerts raised by detection (`serve`), from the store.
+    Alerts(commands::alerts::AlertsArgs),
     /// Hunt through log files and folders with Sigma rules and the store's indicators.
     Hunt(commands::hunt::HuntArgs),
     /// Sigma rule packs: update, list, enable, disable, level overrides.
@@ -94,5 +96,6 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Assets(command) => commands::assets::run(ctx, command).await,
         Command::Rules(command) => commands::rules::run(ctx, command).await,
         Command::Hunt(args) => commands::hunt::run(ctx, args).await,
+        Command::Alerts(args) => commands::alerts::run(ctx, args).await,
     }
 }

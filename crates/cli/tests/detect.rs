@@ -115,3 +115,176 @@ fn rule_pack_overrides_survive_an_update() {
         Some(3)
     );
 }
+
+/// Starts `rampart serve` and collects its standard error lines as they come.
+fn spawn_serve(
+    rampart: &Rampart,
+    config: &str,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let store = format!(
+        "sqlite://{}",
+        rampart.dir.path().join("rampart.db").display()
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["--store", &store, "--config", config, "serve"])
+        .current_dir(rampart.dir.path())
+        .env_remove("RAMPART_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_out, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_out.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
+}
+
+/// Waits (up to 30 s) until `check` holds.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        let (_sender, wait) = std::sync::mpsc::channel::<()>();
+        let _ = wait.recv_timeout(std::time::Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn serve_matches_syslog_live_and_retro_hunts_new_intel() {
+    let rampart = Rampart::new();
+    let data = rampart.dir.path().join("data");
+    let alerts_file = data.join("alerts.jsonl");
+    let config = rampart.write(
+        "rampart.toml",
+        &format!(
+            r#"data_dir = "{data}"
+[detect]
+retro_hunt_interval = "200ms"
+alerts = {{ path = "{alerts}" }}
+inputs = [{{ kind = "syslog-udp", listen = "127.0.0.1:0" }}, {{ kind = "syslog-tcp", listen = "127.0.0.1:0" }}]
+[detect.archive]
+dir = "{data}/archive"
+retention = "7d"
+"#,
+            data = data.display(),
+            alerts = alerts_file.display()
+        ),
+    );
+    let known = rampart.write("known.txt", "203.0.113.66\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &known,
+        "--source",
+        "seed",
+        "--reliability",
+        "A",
+        "--confidence",
+        "90",
+    ]);
+
+    let (mut child, lines) = spawn_serve(&rampart, &config);
+    let mut udp = None;
+    let mut tcp = None;
+    let mut seen = Vec::new();
+    while udp.is_none() || tcp.is_none() {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("serve did not report its listeners: {seen:?}"));
+        if let Some(address) = line.strip_prefix("rampart serve: listening on syslog+udp://") {
+            udp = Some(address.to_owned());
+        }
+        if let Some(address) = line.strip_prefix("rampart serve: listening on syslog+tcp://") {
+            tcp = Some(address.to_owned());
+        }
+        seen.push(line);
+    }
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = udp.unwrap();
+    // A known attacker (live match), an address nobody knows yet, and garbage.
+    socket
+        .send_to(b"<38>Nov 27 10:00:01 gw sshd[811]: Failed password for root from 203.0.113.66 port 4242 ssh2", &udp)
+        .unwrap();
+    socket
+        .send_to(b"<38>Nov 27 10:00:02 gw sshd[812]: Failed password for admin from 198.51.100.77 port 5151 ssh2", &udp)
+        .unwrap();
+    socket.send_to(&[0xff, 0x00, 0xfe, 0x1b], &udp).unwrap();
+    {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(tcp.unwrap()).unwrap();
+        stream
+            .write_all(b"<38>Nov 27 10:00:03 gw sshd[813]: Invalid user oracle from 203.0.113.66 port 6000\n")
+            .unwrap();
+    }
+    let read_alerts = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&alerts_file)
+            .unwrap_or_default()
+            .lines()
+            .map(json)
+            .collect()
+    };
+    eventually("the live alert", || {
+        read_alerts()
+            .iter()
+            .any(|a| a["detection"]["value"] == "203.0.113.66" && a["retro"] == false)
+    });
+    // Intel arrives after the event: the retro-hunt finds the earlier sighting.
+    let late = rampart.write("late.txt", "198.51.100.77\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &late,
+        "--source",
+        "seed",
+        "--reliability",
+        "A",
+        "--confidence",
+        "90",
+    ]);
+    eventually("the retro-hunt alert", || {
+        read_alerts()
+            .iter()
+            .any(|a| a["detection"]["value"] == "198.51.100.77" && a["retro"] == true)
+    });
+    let status_file = data.join("detect-status.json");
+    eventually("counted garbage", || {
+        std::fs::read_to_string(&status_file)
+            .ok()
+            .map(|text| json(&text))
+            .is_some_and(|status| {
+                status["stream"]["received"] == 4 && status["stream"]["decode_errors"] == 1
+            })
+    });
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+
+    // The store holds the alerts too; the same address twice (UDP and TCP) is one alert.
+    let stored = json(&rampart.ok(&["--config", &config, "--json", "alerts"]));
+    let stored = stored.as_array().unwrap();
+    let live: Vec<&serde_json::Value> = stored
+        .iter()
+        .filter(|s| s["alert"]["detection"]["value"] == "203.0.113.66")
+        .collect();
+    assert_eq!(live.len(), 2, "one alert per matched value: {stored:?}");
+    let retro = json(&rampart.ok(&["--config", &config, "--json", "alerts", "--retro"]));
+    assert_eq!(retro.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        retro[0]["alert"]["event"]["source"],
+        format!("syslog+udp://{udp}")
+    );
+}

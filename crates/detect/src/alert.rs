@@ -195,6 +195,10 @@ impl<W: Write> AlertWriter<W> {
         }
     }
 
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

@@ -53,6 +53,8 @@ pub struct DetectConfig {
     /// count.
     #[serde(with = "crate::archive::friendly_duration")]
     pub suppression_window: SignedDuration,
+    /// Minimum indicator scores per consumer (`alert` is detection's).
+    pub thresholds: rampart_matcher::Thresholds,
     /// Where alerts are written, besides the store.
     pub alerts: Option<AlertOutput>,
     /// Keep events for retro-hunting; `None` keeps none.
@@ -72,6 +74,7 @@ impl Default for DetectConfig {
             workers: 1,
             queue: 10_000,
             suppression_window: SignedDuration::from_hours(1),
+            thresholds: Default::default(),
             alerts: None,
             archive: None,
             retro_hunt_interval: SignedDuration::from_mins(1),

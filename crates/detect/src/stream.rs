@@ -109,6 +109,7 @@ pub struct Stream {
     events: Arc<TopicStats>,
     alerts: Arc<TopicStats>,
     listeners: Vec<Listener>,
+    listening: Vec<String>,
     threads: Vec<JoinHandle<()>>,
     stop_followers: Vec<std_mpsc::Sender<()>>,
     events_publisher: Option<InProcessPublisher<Event>>,
@@ -274,7 +275,8 @@ impl Stream {
         });
 
         // Inputs.
-        let mut listeners = Vec::new();
+        let mut listeners: Vec<Listener> = Vec::new();
+        let mut listening = Vec::new();
         let mut stop_followers = Vec::new();
         for input in &config.inputs {
             let publish = PublishSink {
@@ -283,16 +285,20 @@ impl Stream {
                 wait: None,
             };
             match input {
-                InputConfig::SyslogUdp { listen } => listeners.push(
-                    decode::listen_udp(*listen, options.clone(), publish)
+                InputConfig::SyslogUdp { listen } => {
+                    let listener = decode::listen_udp(*listen, options.clone(), publish)
                         .await
-                        .map_err(|error| StreamError::Input(input.describe(), error))?,
-                ),
-                InputConfig::SyslogTcp { listen } => listeners.push(
-                    decode::listen_tcp(*listen, options.clone(), publish)
+                        .map_err(|error| StreamError::Input(input.describe(), error))?;
+                    listening.push(format!("syslog+udp://{}", listener.local_addr()));
+                    listeners.push(listener);
+                }
+                InputConfig::SyslogTcp { listen } => {
+                    let listener = decode::listen_tcp(*listen, options.clone(), publish)
                         .await
-                        .map_err(|error| StreamError::Input(input.describe(), error))?,
-                ),
+                        .map_err(|error| StreamError::Input(input.describe(), error))?;
+                    listening.push(format!("syslog+tcp://{}", listener.local_addr()));
+                    listeners.push(listener);
+                }
                 InputConfig::File { path, format } => {
                     let (stop, stopped) = std_mpsc::channel();
                     let follow = Follow::open(path, stopped, Duration::from_millis(250))
@@ -336,6 +342,7 @@ impl Stream {
             events,
             alerts,
             listeners,
+            listening,
             threads,
             stop_followers,
             events_publisher: Some(events_publisher),
@@ -344,6 +351,11 @@ impl Stream {
             alert_task: Some(alert_task),
             stats,
         })
+    }
+
+    /// The addresses the network inputs listen on (after binding, so port 0 is resolved).
+    pub fn listening(&self) -> Vec<String> {
+        self.listening.clone()
     }
 
     /// Counters and queue depths at this moment.

@@ -1,6 +1,8 @@
 //! One module per command group.
 
+pub mod alerts;
 pub mod assets;
+pub mod detection;
 pub mod feeds;
 pub mod hunt;
 pub mod intel;

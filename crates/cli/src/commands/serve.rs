@@ -29,8 +29,28 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         store.backend(),
         sources.len()
     );
+    let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
     let puller = Puller::new(store, super::http_client()?, suppress);
-    scheduler::run(puller, ctx.config.concurrent_pulls, shutdown_signal()).await;
+    let scheduler = scheduler::run(puller, ctx.config.concurrent_pulls, shutdown_signal());
+    match &detection {
+        Some(detection) => {
+            // The status file is rewritten while serving, for operators and tests.
+            let status = async {
+                loop {
+                    detection.write_status();
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            };
+            tokio::select! {
+                () = scheduler => {}
+                () = status => {}
+            }
+        }
+        None => scheduler.await,
+    }
+    if let Some(detection) = detection {
+        detection.stop().await;
+    }
     eprintln!("rampart serve: stopped");
     Ok(std::process::ExitCode::SUCCESS)
 }
