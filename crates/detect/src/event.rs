@@ -112,7 +112,9 @@ mod tests {
 
     #[test]
     fn nested_and_flat_dotted_keys_are_both_found() {
-        let nested = event(json!({"source": {"ip": "10.0.0.1"}, "Event": {"EventData": {"Image": "a.exe"}}}));
+        let nested = event(
+            json!({"source": {"ip": "10.0.0.1"}, "Event": {"EventData": {"Image": "a.exe"}}}),
+        );
         assert_eq!(nested.get_str("source.ip"), Some("10.0.0.1"));
         assert_eq!(nested.get_str("Event.EventData.Image"), Some("a.exe"));
         let flat = event(json!({"id.orig_h": "192.0.2.7", "id": {"resp_h": "198.51.100.1"}}));

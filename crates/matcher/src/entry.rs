@@ -91,7 +91,11 @@ pub(crate) fn expiry_secs(expires: Option<Timestamp>) -> u32 {
         Some(at) => {
             let secs = at.as_second();
             // Round up so that an entry is never treated as expired before its time.
-            let secs = if at.subsec_nanosecond() > 0 { secs.saturating_add(1) } else { secs };
+            let secs = if at.subsec_nanosecond() > 0 {
+                secs.saturating_add(1)
+            } else {
+                secs
+            };
             u32::try_from(secs.max(0)).unwrap_or(u32::MAX - 1)
         }
     }

@@ -42,7 +42,7 @@ mod tests;
 pub use canon::canonical_url;
 pub use entry::{Change, Entry};
 pub use matcher::{Matcher, MatcherConfig, MatcherStats};
-pub use refresher::{Refresher, RefresherConfig, RefreshError};
+pub use refresher::{RefreshError, Refresher, RefresherConfig};
 pub use snapshot::{Hit, ValueHint, View};
 pub use sources::Sources;
 pub use thresholds::{Consumer, Thresholds};

@@ -154,9 +154,7 @@ impl Matcher {
         }
         self.publish(&mut writer);
         if let Some(committed) = committed {
-            let latency = Timestamp::now()
-                .duration_since(committed)
-                .unsigned_abs();
+            let latency = Timestamp::now().duration_since(committed).unsigned_abs();
             let stats = &mut writer.stats;
             stats.measured_batches += 1;
             stats.last_latency = Some(latency);
@@ -185,7 +183,11 @@ impl Matcher {
 
     /// Rebuilds the delta table from the pending changes and swaps in a new snapshot.
     fn publish(&self, writer: &mut Writer) {
-        let live: Vec<&Entry> = writer.delta.values().filter_map(|(e, _)| e.as_ref()).collect();
+        let live: Vec<&Entry> = writer
+            .delta
+            .values()
+            .filter_map(|(e, _)| e.as_ref())
+            .collect();
         let delta = Table::build(live.iter().map(|e| EntryRef::from_entry(e)), live.len());
         let masked: HashSet<i64, RandomState> = writer.delta.keys().copied().collect();
         let snapshot = Snapshot {
@@ -259,7 +261,12 @@ impl Matcher {
                 .iter()
                 .map(|(id, (entry, _))| (*id, entry.clone()))
                 .collect();
-            (Arc::clone(&writer.base), delta, writer.base_generation, writer.version)
+            (
+                Arc::clone(&writer.base),
+                delta,
+                writer.base_generation,
+                writer.version,
+            )
         };
         let started = Instant::now();
         let table = merge(&base, &delta);
@@ -304,8 +311,13 @@ fn fill_sizes(stats: &mut MatcherStats, snapshot: &Snapshot, delta_entries: usiz
 
 /// The base's entries not overridden by the delta, plus the delta's live entries.
 fn merge(base: &Table, delta: &HashMap<i64, Option<Entry>>) -> Table {
-    let kept = base.entries().filter(|entry| !delta.contains_key(&entry.id));
-    let added = delta.values().filter_map(Option::as_ref).map(EntryRef::from_entry);
+    let kept = base
+        .entries()
+        .filter(|entry| !delta.contains_key(&entry.id));
+    let added = delta
+        .values()
+        .filter_map(Option::as_ref)
+        .map(EntryRef::from_entry);
     Table::build(kept.chain(added), base.len() + delta.len())
 }
 

@@ -103,7 +103,9 @@ impl View {
         }
         match layer {
             Layer::Delta => true,
-            Layer::Base => self.snapshot.masked.is_empty() || !self.snapshot.masked.contains(&record.id),
+            Layer::Base => {
+                self.snapshot.masked.is_empty() || !self.snapshot.masked.contains(&record.id)
+            }
         }
     }
 
@@ -147,7 +149,10 @@ impl View {
             };
             let hit = self.hit(layer, record);
             let length = prefix_length(hit.value);
-            if best.as_ref().is_none_or(|(best_length, _)| length > *best_length) {
+            if best
+                .as_ref()
+                .is_none_or(|(best_length, _)| length > *best_length)
+            {
                 best = Some((length, hit));
             }
         }
@@ -167,7 +172,10 @@ impl View {
                 let bits = v6.to_bits();
                 self.exact(|table| table.find_ipv6(bits))
                     .or_else(|| self.longest_prefix(address))
-                    .or_else(|| v6.to_ipv4_mapped().and_then(|v4| self.lookup_ip(IpAddr::V4(v4))))
+                    .or_else(|| {
+                        v6.to_ipv4_mapped()
+                            .and_then(|v4| self.lookup_ip(IpAddr::V4(v4)))
+                    })
             }
         }
     }

@@ -67,7 +67,11 @@ impl SourceSets {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|name| name.len()).sum();
-        let sets: usize = self.by_members.keys().map(|members| members.len() * 4).sum();
+        let sets: usize = self
+            .by_members
+            .keys()
+            .map(|members| members.len() * 4)
+            .sum();
         // Names are held twice (list and map), member lists twice (flat and as map keys); the
         // maps' own tables are counted at a typical 16 bytes per slot plus control byte.
         names * 2

@@ -412,10 +412,15 @@ mod tests {
         let Some(Cidr::V6(first, last)) = parse_cidr("2001:db8::/32") else {
             panic!("not parsed")
         };
-        assert_eq!(Ipv6Addr::from_bits(first), "2001:db8::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            Ipv6Addr::from_bits(first),
+            "2001:db8::".parse::<Ipv6Addr>().unwrap()
+        );
         assert_eq!(
             Ipv6Addr::from_bits(last),
-            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".parse::<Ipv6Addr>().unwrap()
+            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+                .parse::<Ipv6Addr>()
+                .unwrap()
         );
         assert!(parse_cidr("10.0.0.0/33").is_none());
         assert!(parse_cidr("nonsense").is_none());

@@ -39,7 +39,12 @@ fn sample() -> Vec<Entry> {
         entry(9, IndicatorKind::Domain, "b.evil.com", 45),
         entry(10, IndicatorKind::Domain, "bücher.example", 55),
         entry(11, IndicatorKind::Url, "http://evil.com/login.php?a=1", 65),
-        entry(12, IndicatorKind::Md5, "D41D8CD98F00B204E9800998ECF8427E", 75),
+        entry(
+            12,
+            IndicatorKind::Md5,
+            "D41D8CD98F00B204E9800998ECF8427E",
+            75,
+        ),
         entry(13, IndicatorKind::Sha256, &"ab".repeat(32), 85),
         entry(14, IndicatorKind::Email, "Phisher@Evil.com", 95),
         entry(15, IndicatorKind::Sha1, &"cd".repeat(20), 20),
@@ -53,9 +58,18 @@ fn ipv4_exact_then_longest_prefix() {
     assert_eq!(view.lookup_ip(ip("192.0.2.10")).map(|h| h.id), Some(1));
     assert_eq!(view.lookup_ip(ip("192.0.2.11")).map(|h| h.id), None);
     let hit = view.lookup_ip(ip("10.1.2.3")).expect("in 10.1.2.0/24");
-    assert_eq!((hit.id, hit.value, hit.kind), (4, "10.1.2.0/24", IndicatorKind::Cidr));
-    assert_eq!(view.lookup_ip(ip("10.1.3.3")).map(|h| h.value), Some("10.1.0.0/16"));
-    assert_eq!(view.lookup_ip(ip("10.200.0.1")).map(|h| h.value), Some("10.0.0.0/8"));
+    assert_eq!(
+        (hit.id, hit.value, hit.kind),
+        (4, "10.1.2.0/24", IndicatorKind::Cidr)
+    );
+    assert_eq!(
+        view.lookup_ip(ip("10.1.3.3")).map(|h| h.value),
+        Some("10.1.0.0/16")
+    );
+    assert_eq!(
+        view.lookup_ip(ip("10.200.0.1")).map(|h| h.value),
+        Some("10.0.0.0/8")
+    );
     assert_eq!(view.lookup_ip(ip("11.0.0.0")).map(|h| h.id), None);
     // An IPv4-mapped IPv6 address is the IPv4 host.
     assert_eq!(view.lookup_ip(ip("::ffff:10.1.2.3")).map(|h| h.id), Some(4));
@@ -69,7 +83,10 @@ fn ipv6_exact_then_longest_prefix() {
     assert_eq!(view.lookup_ip(ip("2001:db8:aa::5")).map(|h| h.id), Some(7));
     assert_eq!(view.lookup_ip(ip("2001:db8:ab::5")).map(|h| h.id), Some(6));
     assert_eq!(view.lookup_ip(ip("2001:db9::1")).map(|h| h.id), None);
-    assert_eq!(view.lookup(ValueHint::Ip, "[2001:DB8::1]").map(|h| h.id), Some(5));
+    assert_eq!(
+        view.lookup(ValueHint::Ip, "[2001:DB8::1]").map(|h| h.id),
+        Some(5)
+    );
 }
 
 #[test]
@@ -83,10 +100,20 @@ fn domains_exact_parent_case_idn_and_trailing_dot() {
     assert_eq!(view.lookup_domain("a.b.evil.com").map(|h| h.id), Some(9));
     assert_eq!(view.lookup_domain("notevil.com").map(|h| h.id), None);
     assert_eq!(view.lookup_domain("com").map(|h| h.id), None);
-    assert_eq!(view.lookup_domain("www.BÜCHER.example").map(|h| h.id), Some(10));
-    assert_eq!(view.lookup_domain("www.xn--bcher-kva.example").map(|h| h.id), Some(10));
+    assert_eq!(
+        view.lookup_domain("www.BÜCHER.example").map(|h| h.id),
+        Some(10)
+    );
+    assert_eq!(
+        view.lookup_domain("www.xn--bcher-kva.example")
+            .map(|h| h.id),
+        Some(10)
+    );
     // Events are not refanged.
-    assert_eq!(view.lookup(ValueHint::Domain, "evil[.]com").map(|h| h.id), None);
+    assert_eq!(
+        view.lookup(ValueHint::Domain, "evil[.]com").map(|h| h.id),
+        None
+    );
 }
 
 #[test]
@@ -97,30 +124,52 @@ fn urls_hashes_and_emails() {
     assert_eq!(canonical, "http://evil.com/login.php?a=1");
     assert_eq!(view.lookup_url(&canonical).map(|h| h.id), Some(11));
     assert_eq!(
-        view.lookup(ValueHint::Url, "http://EVIL.com/login.php?a=1").map(|h| h.id),
+        view.lookup(ValueHint::Url, "http://EVIL.com/login.php?a=1")
+            .map(|h| h.id),
         Some(11)
     );
-    assert_eq!(view.lookup_url("http://evil.com/login.php").map(|h| h.id), None);
     assert_eq!(
-        view.lookup_hash("d41d8cd98f00b204e9800998ecf8427e").map(|h| (h.id, h.kind)),
+        view.lookup_url("http://evil.com/login.php").map(|h| h.id),
+        None
+    );
+    assert_eq!(
+        view.lookup_hash("d41d8cd98f00b204e9800998ecf8427e")
+            .map(|h| (h.id, h.kind)),
         Some((12, IndicatorKind::Md5))
     );
     assert_eq!(
         view.lookup_hash(&"AB".repeat(32)).map(|h| (h.id, h.kind)),
         Some((13, IndicatorKind::Sha256))
     );
-    assert_eq!(view.lookup_hash(&"cd".repeat(20)).map(|h| h.kind), Some(IndicatorKind::Sha1));
+    assert_eq!(
+        view.lookup_hash(&"cd".repeat(20)).map(|h| h.kind),
+        Some(IndicatorKind::Sha1)
+    );
     assert_eq!(view.lookup_hash(&"ab".repeat(31)).map(|h| h.id), None);
-    assert_eq!(view.lookup_email("PHISHER@evil.COM").map(|h| h.id), Some(14));
+    assert_eq!(
+        view.lookup_email("PHISHER@evil.COM").map(|h| h.id),
+        Some(14)
+    );
     assert_eq!(view.lookup_email("other@evil.com").map(|h| h.id), None);
     // Guessing the kind from the value's shape.
-    assert_eq!(view.lookup(ValueHint::Any, "10.1.2.3").map(|h| h.id), Some(4));
-    assert_eq!(view.lookup(ValueHint::Any, "phisher@evil.com").map(|h| h.id), Some(14));
     assert_eq!(
-        view.lookup(ValueHint::Any, "d41d8cd98f00b204e9800998ecf8427e").map(|h| h.id),
+        view.lookup(ValueHint::Any, "10.1.2.3").map(|h| h.id),
+        Some(4)
+    );
+    assert_eq!(
+        view.lookup(ValueHint::Any, "phisher@evil.com")
+            .map(|h| h.id),
+        Some(14)
+    );
+    assert_eq!(
+        view.lookup(ValueHint::Any, "d41d8cd98f00b204e9800998ecf8427e")
+            .map(|h| h.id),
         Some(12)
     );
-    assert_eq!(view.lookup(ValueHint::Any, "deep.evil.com").map(|h| h.id), Some(8));
+    assert_eq!(
+        view.lookup(ValueHint::Any, "deep.evil.com").map(|h| h.id),
+        Some(8)
+    );
 }
 
 #[test]
@@ -140,7 +189,12 @@ fn hits_carry_sources_and_pass_thresholds() {
         ..crate::Thresholds::default()
     });
     let view = matcher.view();
-    assert!(!view.lookup_ip(ip("10.200.0.1")).expect("listed").passes(Consumer::Alert));
+    assert!(
+        !view
+            .lookup_ip(ip("10.200.0.1"))
+            .expect("listed")
+            .passes(Consumer::Alert)
+    );
 }
 
 #[test]
@@ -174,13 +228,19 @@ fn delta_add_update_remove_visible_through_the_handle() {
         None,
     );
     let view = reader.view();
-    assert_eq!(view.lookup_domain("x.new-evil.org").map(|h| h.id), Some(100));
+    assert_eq!(
+        view.lookup_domain("x.new-evil.org").map(|h| h.id),
+        Some(100)
+    );
     assert_eq!(view.lookup_domain("evil.com").map(|h| h.score), Some(10));
     // 10.1.2.0/24 is gone: the enclosing /16 of the base matches again.
     assert_eq!(view.lookup_ip(ip("10.1.2.3")).map(|h| h.id), Some(3));
     assert_eq!(view.lookup_email("phisher@evil.com").map(|h| h.id), None);
     // A view taken earlier keeps reading its own snapshot.
-    assert_eq!(old_view.lookup_domain("evil.com").map(|h| h.score), Some(90));
+    assert_eq!(
+        old_view.lookup_domain("evil.com").map(|h| h.score),
+        Some(90)
+    );
     assert_eq!(old_view.lookup_domain("new-evil.org").map(|h| h.id), None);
     // A more specific CIDR in the delta beats the base's; a less specific one does not.
     matcher.apply(
@@ -217,7 +277,14 @@ fn background_merge_starts_at_the_threshold() {
     };
     let matcher = Matcher::new(&sample(), config);
     let changes = (0..3)
-        .map(|n| Change::Upsert(entry(200 + n, IndicatorKind::Domain, &format!("d{n}.net"), 50)))
+        .map(|n| {
+            Change::Upsert(entry(
+                200 + n,
+                IndicatorKind::Domain,
+                &format!("d{n}.net"),
+                50,
+            ))
+        })
         .collect();
     matcher.apply(changes, None);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -228,7 +295,10 @@ fn background_merge_starts_at_the_threshold() {
     let stats = matcher.stats();
     assert_eq!(stats.delta_entries, 0);
     assert_eq!(stats.base_entries, sample().len() + 3);
-    assert_eq!(matcher.view().lookup_domain("d2.net").map(|h| h.id), Some(202));
+    assert_eq!(
+        matcher.view().lookup_domain("d2.net").map(|h| h.id),
+        Some(202)
+    );
 }
 
 fn arbitrary_entry() -> impl Strategy<Value = Entry> {
@@ -240,7 +310,11 @@ fn arbitrary_entry() -> impl Strategy<Value = Entry> {
         (0u8..6).prop_map(|n| (IndicatorKind::Md5, format!("{n:032x}"))),
         (0u8..6).prop_map(|n| (IndicatorKind::Email, format!("u{n}@example.org"))),
     ];
-    (value, 0u8..=100, prop::sample::subsequence(vec!["a", "b", "c"], 1..3))
+    (
+        value,
+        0u8..=100,
+        prop::sample::subsequence(vec!["a", "b", "c"], 1..3),
+    )
         .prop_map(|((kind, raw), score, sources)| {
             let mut built = entry(0, kind, &raw, score);
             built.sources = sources.into_iter().map(String::from).collect();
@@ -254,7 +328,9 @@ fn with_ids(entries: Vec<Entry>) -> Vec<Entry> {
     let mut out = Vec::new();
     for mut entry in entries {
         let next = seen.len() as i64 + 1;
-        let id = *seen.entry((entry.kind, entry.value.clone())).or_insert(next);
+        let id = *seen
+            .entry((entry.kind, entry.value.clone()))
+            .or_insert(next);
         entry.id = id;
         out.retain(|e: &Entry| e.id != id);
         out.push(entry);

@@ -225,7 +225,9 @@ pub struct Asset {
 
 /// A reader's place in the change feed ([`crate::Store::indicators_changed_since`]): the last
 /// change read and, within it, the last indicator id. The default is the beginning.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct ChangeCursor {
     pub seq: i64,
     pub after_id: i64,

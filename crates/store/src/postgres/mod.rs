@@ -18,12 +18,12 @@ use tokio::sync::mpsc;
 
 use crate::common::{change_page, last_change_per_indicator, page_limit, require_source};
 use crate::rows::{
-    AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow, SourceRow, SourceValues,
-    StatementRow, assemble, micros, reliability_text, to_json,
+    AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow, SourceRow,
+    SourceValues, StatementRow, assemble, micros, reliability_text, to_json,
 };
 use crate::{
-    AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
-    Store, StoreError, StoredIndicator,
+    AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary, PullOutcome,
+    SearchQuery, SourceRecord, Store, StoreError, StoredIndicator,
 };
 use queries as sql;
 

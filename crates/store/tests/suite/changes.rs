@@ -7,7 +7,11 @@ use rampart_store::{ChangeCursor, Commit, ImportBatch, Store};
 use crate::fixtures::*;
 
 /// Every change after `cursor`, read in pages of `page`: the values in feed order, and the end.
-async fn read_feed(store: &dyn Store, mut cursor: ChangeCursor, page: u32) -> (Vec<String>, ChangeCursor) {
+async fn read_feed(
+    store: &dyn Store,
+    mut cursor: ChangeCursor,
+    page: u32,
+) -> (Vec<String>, ChangeCursor) {
     let mut values = Vec::new();
     loop {
         let changes = store
@@ -19,8 +23,16 @@ async fn read_feed(store: &dyn Store, mut cursor: ChangeCursor, page: u32) -> (V
             return (values, cursor);
         }
         assert!(changes.next > cursor, "the cursor moves forward");
-        assert!(changes.oldest_commit.is_some(), "committed changes carry their time");
-        values.extend(changes.indicators.iter().map(|i| i.indicator.value().to_owned()));
+        assert!(
+            changes.oldest_commit.is_some(),
+            "committed changes carry their time"
+        );
+        values.extend(
+            changes
+                .indicators
+                .iter()
+                .map(|i| i.indicator.value().to_owned()),
+        );
         cursor = changes.next;
     }
 }
@@ -50,7 +62,10 @@ pub async fn change_feed_follows_imports_in_commit_order(store: &dyn Store) {
 
     // A renewal with the same content is not a change; a new source on it is.
     import_observations(store, &a, vec![observation(domain("one.example"), "again")]).await;
-    assert_eq!(read_feed(store, after_first, 10).await.0, Vec::<String>::new());
+    assert_eq!(
+        read_feed(store, after_first, 10).await.0,
+        Vec::<String>::new()
+    );
     let b = add_source(store, "beta").await;
     import_observations(
         store,
@@ -73,7 +88,10 @@ pub async fn change_feed_follows_imports_in_commit_order(store: &dyn Store) {
         vec![
             ImportBatch::Observations(vec![
                 staged(changed, None),
-                staged(observation(ipv4("192.0.2.1"), "r"), Some("warninglist: test")),
+                staged(
+                    observation(ipv4("192.0.2.1"), "r"),
+                    Some("warninglist: test"),
+                ),
             ]),
             commit(),
         ],
@@ -94,7 +112,10 @@ pub async fn change_feed_follows_imports_in_commit_order(store: &dyn Store) {
     )
     .await
     .unwrap_err();
-    assert_eq!(read_feed(store, after_third, 10).await.0, Vec::<String>::new());
+    assert_eq!(
+        read_feed(store, after_third, 10).await.0,
+        Vec::<String>::new()
+    );
     // Reading from the start gives each indicator once, under its latest change.
     let (everything, _) = read_feed(store, ChangeCursor::default(), 1).await;
     assert_eq!(
@@ -136,11 +157,20 @@ pub async fn change_feed_covers_withdrawal_suppression_and_sources(store: &dyn S
     assert!(row.sources[0].withdrawn_at.is_some());
 
     // Suppression: set, repeated (no change), cleared.
-    assert!(store.set_suppression(&domain("kept.example"), Some("allowlist")).await.unwrap());
+    assert!(
+        store
+            .set_suppression(&domain("kept.example"), Some("allowlist"))
+            .await
+            .unwrap()
+    );
     let (suppressed, cursor) = read_feed(store, cursor, 10).await;
     assert_eq!(suppressed, ["kept.example"]);
-    let page = store.indicators_changed_since(
-        ChangeCursor { seq: cursor.seq - 1, after_id: 0 }, 10).await.unwrap();
+    // The same change again, from its start: the row comes as it is now.
+    let again = ChangeCursor {
+        seq: cursor.seq,
+        after_id: 0,
+    };
+    let page = store.indicators_changed_since(again, 10).await.unwrap();
     assert_eq!(page.indicators[0].suppressed.as_deref(), Some("allowlist"));
     store
         .set_suppressions(&[(domain("kept.example"), Some("allowlist".into()))])
@@ -148,19 +178,29 @@ pub async fn change_feed_covers_withdrawal_suppression_and_sources(store: &dyn S
         .unwrap();
     assert_eq!(read_feed(store, cursor, 10).await.0, Vec::<String>::new());
     store
-        .set_suppressions(&[(domain("kept.example"), None), (domain("nowhere.example"), None)])
+        .set_suppressions(&[
+            (domain("kept.example"), None),
+            (domain("nowhere.example"), None),
+        ])
         .await
         .unwrap();
     let (cleared, cursor) = read_feed(store, cursor, 10).await;
     assert_eq!(cleared, ["kept.example"]);
 
     // Regrading or removing a source changes the scores of everything it speaks about.
-    store.set_reliability("alpha", Reliability::E).await.unwrap();
+    store
+        .set_reliability("alpha", Reliability::E)
+        .await
+        .unwrap();
     let (regraded, cursor) = read_feed(store, cursor, 10).await;
     assert_eq!(regraded, ["kept.example", "dropped.example"]);
     assert!(store.remove_source("alpha").await.unwrap());
     let page = store.indicators_changed_since(cursor, 10).await.unwrap();
-    let values: Vec<&str> = page.indicators.iter().map(|i| i.indicator.value()).collect();
+    let values: Vec<&str> = page
+        .indicators
+        .iter()
+        .map(|i| i.indicator.value())
+        .collect();
     assert_eq!(values, ["kept.example", "dropped.example"]);
     assert!(page.indicators.iter().all(|i| i.sources.is_empty()));
 }
