@@ -101,7 +101,8 @@ pub(crate) fn expiry_secs(expires: Option<Timestamp>) -> u32 {
     }
 }
 
-/// The inverse of [`expiry_secs`], for merging records back into entries.
+/// The inverse of [`expiry_secs`], for comparing tables as entries in tests.
+#[cfg(test)]
 pub(crate) fn expiry_time(secs: u32) -> Option<Timestamp> {
     if secs == u32::MAX {
         return None;

@@ -220,7 +220,7 @@ impl Matcher {
                 matcher.finish_merge(table, generation, cut, started.elapsed());
             });
         if let Err(err) = spawned {
-            tracing::warn!(error = %err, "cannot start the matcher merge thread; merging inline");
+            tracing::warn!(error = %err, "cannot start the matcher merge thread; the delta keeps growing until the next change retries");
             writer.merging = false;
         }
     }

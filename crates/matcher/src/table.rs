@@ -12,7 +12,9 @@ use hashbrown::HashTable;
 use jiff::Timestamp;
 use rampart_model::IndicatorKind;
 
-use crate::entry::{Entry, expiry_secs, expiry_time};
+#[cfg(test)]
+use crate::entry::expiry_time;
+use crate::entry::{Entry, expiry_secs};
 use crate::ranges::{Block, Ranges};
 use crate::sources::{SourceSets, Sources};
 
@@ -62,7 +64,8 @@ impl<'a> EntryRef<'a> {
         }
     }
 
-    /// An owned copy (for tests and for merging back into entries).
+    /// An owned copy, for comparing tables in tests.
+    #[cfg(test)]
     pub(crate) fn to_entry(self) -> Entry {
         let sources = match self.sources {
             SourcesRef::Owned(names) => names.to_vec(),

@@ -15,12 +15,16 @@ pub enum Consumer {
 
 /// Minimum scores (0–100) per consumer, as configured under `[matcher.thresholds]`.
 ///
-/// The defaults follow the score's meaning (`rampart_intel::score`): one fresh statement from
-/// a usually reliable source (B) at 50 % confidence scores about 40, so
-/// - `alert = 30`: any single reasonably trusted, recent statement raises an alert; decayed or
-///   low-confidence ones stay quiet;
-/// - `mail = 60`: acting on mail needs a confident statement or two agreeing sources;
-/// - `blocklist = 70`: blocking is the most disruptive action and needs the strongest evidence.
+/// The defaults follow the score's arithmetic (`rampart_intel::score`: reliability weight ×
+/// confidence × decay, sources combined as independent evidence). A fresh statement from a
+/// usually reliable source (B, weight 0.85) scores 42 at 50 % confidence and 59 at 70 %; from a
+/// completely reliable one (A) at 70 %, 70; two agreeing B sources at 50 %, 67. Hence
+/// - `alert = 30`: any single reasonably trusted, recent statement raises an alert, while
+///   half-decayed or low-confidence ones stay quiet;
+/// - `mail = 60`: acting on a message needs a confident statement from a good source, or
+///   two sources agreeing;
+/// - `blocklist = 70`: blocking disrupts the most, so it waits for the strongest evidence:
+///   a top source at high confidence, or several sources.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
