@@ -290,3 +290,90 @@ retention = "7d"
         format!("syslog+udp://{udp}")
     );
 }
+
+#[test]
+fn hunt_finds_each_regression_rule_in_its_evtx_and_intel_in_zeek_logs() {
+    let Some(corpus) = rampart_testkit::corpus("hunt_regression_evtx") else {
+        return;
+    };
+    let rampart = Rampart::new();
+    // The 19 regression EVTX files, each named after the rule it must trigger.
+    let evtx_dir = rampart.dir.path().join("evtx");
+    std::fs::create_dir_all(&evtx_dir).unwrap();
+    let mut expected = Vec::new();
+    let mut stack = vec![corpus.join("sigma/regression_data")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "evtx") {
+                let name = path.file_name().unwrap();
+                std::fs::copy(&path, evtx_dir.join(name)).unwrap();
+                expected.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    assert_eq!(expected.len(), 19);
+    let rules: Vec<String> = ["rules", "rules-threat-hunting", "rules-emerging-threats"]
+        .iter()
+        .map(|folder| corpus.join("sigma").join(folder).display().to_string())
+        .collect();
+    let mut args = vec!["--json", "hunt"];
+    for folder in &rules {
+        args.extend(["--sigma", folder.as_str()]);
+    }
+    let evtx = evtx_dir.display().to_string();
+    args.push(&evtx);
+    let report = json(&rampart.ok(&args));
+    assert_eq!(report["summary"]["decode_errors"], 0);
+    let alerts = report["alerts"].as_array().unwrap();
+    for rule_id in &expected {
+        let file = format!("{rule_id}.evtx");
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a["detection"]["rule_id"] == rule_id.as_str()
+                    && a["event"]["source"]
+                        .as_str()
+                        .is_some_and(|s| s.ends_with(&file))),
+            "rule {rule_id} did not fire on {file}"
+        );
+    }
+    let summary_ids: Vec<&str> = report["summary"]["by_detection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|line| line["id"].as_str())
+        .collect();
+    assert!(expected.iter().all(|id| summary_ids.contains(&id.as_str())));
+
+    // Intel: a CIDR covering the attacker's host in the LSASS campaign's Zeek logs. 31 log
+    // lines there carry 10.0.5.13 as a whole field (counted with awk), and each is one event.
+    let zeek = corpus.join(
+        "logs/security-datasets/compound/LSASS_campaign_01/metasploit_logonpasswords_lsass_memory_dump_zeek_logs",
+    );
+    let list = rampart.write("attacker.txt", "10.0.5.0/24\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &list,
+        "--source",
+        "seed",
+        "--reliability",
+        "A",
+        "--confidence",
+        "90",
+    ]);
+    let report = json(&rampart.ok(&["--json", "hunt", "--intel", zeek.to_str().unwrap()]));
+    assert_eq!(report["summary"]["events"], 261);
+    let alerts = report["alerts"].as_array().unwrap();
+    assert!(!alerts.is_empty());
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["detection"]["value"] == "10.0.5.0/24")
+    );
+    let events: u64 = alerts.iter().map(|a| a["count"].as_u64().unwrap()).sum();
+    assert_eq!(events, 31);
+}

@@ -40,12 +40,21 @@ pub async fn alerts_are_recorded_updated_and_filtered(store: &dyn Store) {
         .unwrap();
     // The same alert closed later with its final count updates its row…
     let closed = alert("a.evil.example", Severity::High, 100, 400, 5, false);
-    store.record_alerts(std::slice::from_ref(&closed)).await.unwrap();
+    store
+        .record_alerts(std::slice::from_ref(&closed))
+        .await
+        .unwrap();
     // …and an older, smaller report of it (out of order) does not shrink it.
-    store.record_alerts(std::slice::from_ref(&first)).await.unwrap();
+    store
+        .record_alerts(std::slice::from_ref(&first))
+        .await
+        .unwrap();
     // Raised again after the window: a new row with the same key.
     let again = alert("a.evil.example", Severity::High, 900, 900, 1, false);
-    store.record_alerts(std::slice::from_ref(&again)).await.unwrap();
+    store
+        .record_alerts(std::slice::from_ref(&again))
+        .await
+        .unwrap();
 
     let all = store.alerts(&AlertQuery::default()).await.unwrap();
     let bodies: Vec<&Alert> = all.iter().map(|stored| &stored.alert).collect();
