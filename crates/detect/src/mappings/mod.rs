@@ -4,4 +4,4 @@
 
 pub mod fields;
 
-pub use fields::{Direction, FieldMap, Observable, ObservableKind};
+pub use fields::{Direction, FieldKind, FieldMap, Observable, ObservableKind};
