@@ -5,9 +5,11 @@
 //! silently. Filters (Sigma filter documents) are folded into the rules they name at compile
 //! time. Evaluation routes each event by logsource first (the mapping files under
 //! `mappings/sigma/` say which channel, event id or decoder format each logsource covers), then
-//! runs one *program* per kind of event: each field is resolved once, all literals of all rules
-//! on that field are found in one Aho-Corasick pass, regexes in one regex-set pass, and each
-//! rule's condition is read off those marks. [`CorrelationEngine`] runs correlation rules over
+//! runs one *program* per kind of event: the event's fields are found in one walk, all literals
+//! of all rules on a field are found in one pass per anchor kind (hash probe, prefix and suffix
+//! tries, one Aho-Corasick scan for substrings), a wildcard regex runs only when its literal
+//! gate was seen, and only rules one of whose trigger atoms held have their condition read, so
+//! the cost per event follows the event rather than the number of rules. [`CorrelationEngine`] runs correlation rules over
 //! the matches, in bounded state.
 //!
 //! ```
@@ -41,8 +43,12 @@
 
 mod compile;
 mod correlation;
+mod gate;
+mod literals;
 pub mod mapping;
+mod prefilter;
 mod program;
+mod resolve;
 mod ruleset;
 mod values;
 

@@ -1,35 +1,35 @@
 //! A program: the rules one kind of event (layout, channel, event id) may match, with every
-//! field they read compiled once — one case-insensitive and one cased Aho-Corasick automaton
-//! per field over all literals of all those rules, and one regex set per field. Evaluating an
-//! event resolves each field once, runs its automata, marks the atoms that hit, and then reads
-//! each rule's tree over those marks.
+//! field they read compiled once — per field, one case-insensitive and one cased
+//! [`LiteralIndex`] over all literals of all those rules, and the field's regexes (wildcard
+//! ones behind a gate literal). Evaluating an event finds its fields by walking it once
+//! ([`Resolver`]), scans each present field's values, marks the atoms that hold, and then reads
+//! only the trees of rules one of whose trigger atoms was marked ([`super::prefilter`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::RegexSet;
 use serde_json::Value;
 
 use super::compile::{Anchor, Atom, Compare, Test, TimePart};
-use super::mapping::{Mapping, resolve_path, scalar_text};
+use super::gate;
+use super::literals::LiteralIndex;
+use super::mapping::{Mapping, resolve_path, scalar_text, unwrap_text};
+use super::resolve::Resolver;
 use crate::event::Event;
-
-/// One literal automaton and, per pattern, the atoms (with anchors) it stands for.
-struct Literals {
-    automaton: AhoCorasick,
-    owners: Vec<Vec<(u32, Anchor)>>,
-}
 
 struct FieldProgram {
     /// `None` for keyword searches over every string of the event.
     field: Option<String>,
     /// Paths tried in order for this field in this layout.
     paths: Vec<String>,
-    folded: Option<Literals>,
-    cased: Option<Literals>,
+    folded: Option<LiteralIndex>,
+    cased: Option<LiteralIndex>,
     regexes: Option<(Regexes, Vec<u32>)>,
+    /// Regexes run only when their gate literal (a program-local id above every atom id) was
+    /// seen in the field, or the value is not ASCII: `(regex, atom, gate)`.
+    gated: Vec<(regex::Regex, u32, u32)>,
     /// Atoms tested one by one: empty literals, null/exists, numbers, CIDR, field refs, time.
     direct: Vec<u32>,
 }
@@ -37,39 +37,81 @@ struct FieldProgram {
 /// All regexes of a field in one set; one by one if the set would exceed its size limit.
 enum Regexes {
     Set(RegexSet),
-    Each(Vec<regex::Regex>),
+    Each(Vec<(regex::Regex, u32)>),
 }
 
 pub(crate) struct Program {
     pub rules: Vec<u32>,
+    /// Atom ids plus this program's regex gates: the size of the marks.
+    pub atom_space: usize,
     fields: Vec<FieldProgram>,
+    /// Finds the fields (all but the keyword one) in an event.
+    resolver: Resolver,
+    /// Fields with tests that can hold when the field is absent (null, exists).
+    direct_fields: Vec<u32>,
+    /// The field standing for keyword searches, if any rule has one.
+    keyword_field: Option<usize>,
+    /// Rules read for every event: no set of atoms must hold for them to match.
+    always: Vec<u32>,
+    /// For an atom, the rules it can start (see [`super::prefilter`]).
+    triggers: HashMap<u32, Vec<u32>>,
 }
 
-fn build_literals(patterns: HashMap<Vec<u8>, Vec<(u32, Anchor)>>) -> Option<Literals> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let mut keys: Vec<Vec<u8>> = Vec::with_capacity(patterns.len());
-    let mut owners = Vec::with_capacity(patterns.len());
-    let mut sorted: Vec<_> = patterns.into_iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    for (pattern, atoms) in sorted {
-        keys.push(pattern);
-        owners.push(atoms);
-    }
-    // Building fails only past the automaton's size limits (billions of states), far beyond
-    // any rule set; say so loudly rather than drop literals quietly.
-    let automaton = match AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .build(&keys)
-    {
-        Ok(automaton) => automaton,
-        Err(error) => {
-            tracing::error!(%error, patterns = keys.len(), "sigma literal automaton too large");
-            return None;
+/// Per-thread working memory for one evaluation, reused so an event allocates nothing.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// `hits[atom] == stamp` means the atom held for the current event, so nothing needs
+    /// clearing between events.
+    hits: Vec<u32>,
+    /// The atoms marked for the current event, in marking order.
+    marked: Vec<u32>,
+    /// `started[rule] == stamp` means the rule is already a candidate.
+    started: Vec<u32>,
+    candidates: Vec<u32>,
+    stamp: u32,
+    /// The lowercased value being scanned.
+    folded: String,
+    /// The value reversed, for suffix literals.
+    reversed: Vec<u8>,
+}
+
+impl Scratch {
+    /// Starts a new event over `atoms` atoms and `rules` rules.
+    pub(crate) fn begin(&mut self, atoms: usize, rules: usize) {
+        if self.hits.len() < atoms {
+            self.hits.resize(atoms, 0);
         }
-    };
-    Some(Literals { automaton, owners })
+        if self.started.len() < rules {
+            self.started.resize(rules, 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.hits.iter_mut().for_each(|h| *h = 0);
+            self.started.iter_mut().for_each(|h| *h = 0);
+            self.stamp = 1;
+        }
+        self.marked.clear();
+        self.candidates.clear();
+    }
+
+    #[inline]
+    pub(crate) fn mark(&mut self, atom: u32) {
+        let slot = &mut self.hits[atom as usize];
+        if *slot != self.stamp {
+            *slot = self.stamp;
+            self.marked.push(atom);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn held(&self, atom: u32) -> bool {
+        self.hits[atom as usize] == self.stamp
+    }
+
+    /// The rules worth reading for this event, in rule order.
+    pub(crate) fn candidates(&self) -> &[u32] {
+        &self.candidates
+    }
 }
 
 /// Lowercases for case-insensitive matching: ASCII stays in place when already lower.
@@ -96,6 +138,7 @@ impl Program {
     pub(crate) fn build(
         rules: Vec<u32>,
         rule_atoms: &[Vec<u32>],
+        rule_triggers: &[Option<Vec<u32>>],
         atoms: &[Atom],
         mapping: &Mapping,
         layout: usize,
@@ -113,14 +156,16 @@ impl Program {
             }
         }
         let mut fields = Vec::new();
+        let mut next_gate = atoms.len() as u32;
         let mut names: Vec<Option<String>> = by_field.keys().cloned().collect();
         names.sort();
         for name in names {
             let ids = &by_field[&name];
-            let mut folded: HashMap<Vec<u8>, Vec<(u32, Anchor)>> = HashMap::new();
-            let mut cased: HashMap<Vec<u8>, Vec<(u32, Anchor)>> = HashMap::new();
+            let mut folded: Vec<(Vec<u8>, Anchor, u32)> = Vec::new();
+            let mut cased: Vec<(Vec<u8>, Anchor, u32)> = Vec::new();
             let mut regexes = Vec::new();
             let mut regex_atoms = Vec::new();
+            let mut gated = Vec::new();
             let mut direct = Vec::new();
             for id in ids {
                 match &atoms[*id as usize].test {
@@ -130,17 +175,27 @@ impl Program {
                         bytes,
                     } if !bytes.is_empty() => {
                         if *is_cased {
-                            cased.entry(bytes.clone()).or_default().push((*id, *anchor));
+                            cased.push((bytes.clone(), *anchor, *id));
                         } else {
-                            folded
-                                .entry(fold_bytes(bytes))
-                                .or_default()
-                                .push((*id, *anchor));
+                            folded.push((fold_bytes(bytes), *anchor, *id));
                         }
                     }
                     Test::Regex(pattern) => {
-                        regexes.push(pattern.clone());
-                        regex_atoms.push(*id);
+                        let gate = gate::required_literal(pattern)
+                            .and_then(|gate| Some((gate, regex::Regex::new(pattern).ok()?)));
+                        match gate {
+                            Some(((literal, is_folded), regex)) => {
+                                let gate_id = next_gate;
+                                next_gate += 1;
+                                let list = if is_folded { &mut folded } else { &mut cased };
+                                list.push((literal, Anchor::Contains, gate_id));
+                                gated.push((regex, *id, gate_id));
+                            }
+                            None => {
+                                regexes.push(pattern.clone());
+                                regex_atoms.push(*id);
+                            }
+                        }
                     }
                     _ => direct.push(*id),
                 }
@@ -148,19 +203,27 @@ impl Program {
             let regexes = if regexes.is_empty() {
                 None
             } else {
-                let set = regex::RegexSetBuilder::new(&regexes)
-                    .size_limit(256 << 20)
-                    .dfa_size_limit(64 << 20)
-                    .build();
-                let regexes = match set {
-                    Ok(set) => Regexes::Set(set),
-                    // Each pattern compiled alone when its rule was compiled.
-                    Err(_) => Regexes::Each(
-                        regexes
-                            .iter()
-                            .filter_map(|p| regex::Regex::new(p).ok())
-                            .collect(),
-                    ),
+                // One by one: each regex then skips most values with its own literal
+                // prefilter, where a set of many `.*`-laden patterns overflows its lazy DFA's
+                // cache and crawls (measured: ~30 µs per command line for the `re` values on
+                // CommandLine in SigmaHQ). Each pattern compiled alone when its rule was
+                // compiled, so the set is only the fallback for a pattern that no longer does.
+                let each: Vec<(regex::Regex, u32)> = regexes
+                    .iter()
+                    .zip(&regex_atoms)
+                    .filter_map(|(p, id)| Some((regex::Regex::new(p).ok()?, *id)))
+                    .collect();
+                let regexes = if each.len() == regexes.len() {
+                    Regexes::Each(each)
+                } else {
+                    match regex::RegexSetBuilder::new(&regexes)
+                        .size_limit(256 << 20)
+                        .dfa_size_limit(64 << 20)
+                        .build()
+                    {
+                        Ok(set) => Regexes::Set(set),
+                        Err(_) => Regexes::Each(each),
+                    }
                 };
                 Some((regexes, regex_atoms))
             };
@@ -171,116 +234,221 @@ impl Program {
             fields.push(FieldProgram {
                 field: name,
                 paths,
-                folded: build_literals(folded),
-                cased: build_literals(cased),
+                folded: LiteralIndex::build(folded),
+                cased: LiteralIndex::build(cased),
                 regexes,
+                gated,
                 direct,
             });
         }
-        Program { rules, fields }
+        let mut always = Vec::new();
+        let mut triggers: HashMap<u32, Vec<u32>> = HashMap::new();
+        for rule in &rules {
+            match &rule_triggers[*rule as usize] {
+                None => always.push(*rule),
+                Some(atoms) => {
+                    for atom in atoms {
+                        triggers.entry(*atom).or_default().push(*rule);
+                    }
+                }
+            }
+        }
+        let paths: Vec<Vec<String>> = fields.iter().map(|f| f.paths.clone()).collect();
+        let resolver = Resolver::build(&paths);
+        let direct_fields = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.field.is_some() && !f.direct.is_empty())
+            .map(|(i, _)| i as u32)
+            .collect();
+        let keyword_field = fields.iter().position(|f| f.field.is_none());
+        Program {
+            rules,
+            atom_space: next_gate as usize,
+            fields,
+            resolver,
+            direct_fields,
+            keyword_field,
+            always,
+            triggers,
+        }
     }
 
-    /// Marks in `hits` (with `stamp`) every atom of this program the event satisfies.
+    /// After [`Program::mark`]: gathers the rules whose trigger atoms held.
+    pub(crate) fn start_rules(&self, scratch: &mut Scratch) {
+        let stamp = scratch.stamp;
+        scratch.candidates.extend_from_slice(&self.always);
+        for atom in &scratch.marked {
+            let Some(rules) = self.triggers.get(atom) else {
+                continue;
+            };
+            for rule in rules {
+                let slot = &mut scratch.started[*rule as usize];
+                if *slot != stamp {
+                    *slot = stamp;
+                    scratch.candidates.push(*rule);
+                }
+            }
+        }
+        // `always` rules were not stamped; they cannot repeat since they have no triggers.
+        scratch.candidates.sort_unstable();
+    }
+
+    /// Marks in `scratch` every atom of this program the event satisfies.
     pub(crate) fn mark(
         &self,
         event: &Event,
         atoms: &[Atom],
         mapping: &Mapping,
         layout: usize,
-        hits: &mut [u32],
-        stamp: u32,
+        scratch: &mut Scratch,
     ) {
+        let found = self.resolver.resolve(&event.fields);
         let mut values: Vec<Cow<'_, str>> = Vec::new();
-        for field in &self.fields {
-            values.clear();
-            // `present`: the field holds a value; `null`: it is there, holding JSON null.
-            let mut null = false;
-            let present = match &field.field {
-                Some(_) => {
-                    let found = field
-                        .paths
-                        .iter()
-                        .find_map(|p| resolve_path(&event.fields, p));
-                    match found {
-                        None => false,
-                        Some(Value::Null) => {
-                            null = true;
-                            false
-                        }
-                        Some(value) => {
-                            collect_scalars(value, &mut values, 2);
-                            true
-                        }
-                    }
-                }
-                None => {
-                    for value in event.fields.values() {
-                        collect_strings(value, &mut values, 64);
-                    }
-                    !values.is_empty()
-                }
+        let mut folded = std::mem::take(&mut scratch.folded);
+        let mut reversed = std::mem::take(&mut scratch.reversed);
+        for &index in &found.present {
+            let Some(value) = found.values[index as usize] else {
+                continue;
             };
-            for value in &values {
-                if let Some(literals) = &field.folded {
-                    let folded = fold(value);
-                    mark_literals(literals, folded.as_bytes(), hits, stamp);
-                }
-                if let Some(literals) = &field.cased {
-                    mark_literals(literals, value.as_bytes(), hits, stamp);
-                }
-                match &field.regexes {
-                    Some((Regexes::Set(set), ids)) => {
-                        for index in set.matches(value).iter() {
-                            hits[ids[index] as usize] = stamp;
-                        }
-                    }
-                    Some((Regexes::Each(each), ids)) => {
-                        for (regex, id) in each.iter().zip(ids) {
-                            if regex.is_match(value) {
-                                hits[*id as usize] = stamp;
-                            }
-                        }
-                    }
-                    None => {}
-                }
+            if value.is_null() {
+                // Null counts as absent; the pass over absent fields below tests it.
+                continue;
             }
-            for id in &field.direct {
-                if direct_test(
-                    &atoms[*id as usize].test,
-                    present,
-                    null,
-                    &values,
+            values.clear();
+            collect_scalars(value, &mut values, 2);
+            let field = &self.fields[index as usize];
+            self.scan(
+                field,
+                (true, false),
+                &values,
+                (&mut folded, &mut reversed),
+                event,
+                atoms,
+                mapping,
+                layout,
+                scratch,
+            );
+        }
+        for &index in &self.direct_fields {
+            let value = found.values[index as usize];
+            if value.is_none_or(Value::is_null) {
+                // Absent, or present holding null: `exists` tells the two apart.
+                let null = value.is_some();
+                let field = &self.fields[index as usize];
+                self.scan(
+                    field,
+                    (false, null),
+                    &[],
+                    (&mut folded, &mut reversed),
                     event,
+                    atoms,
                     mapping,
                     layout,
-                ) {
-                    hits[*id as usize] = stamp;
+                    scratch,
+                );
+            }
+        }
+        if let Some(index) = self.keyword_field {
+            values.clear();
+            for value in event.fields.values() {
+                collect_strings(value, &mut values, 64);
+            }
+            let present = !values.is_empty();
+            let field = &self.fields[index];
+            self.scan(
+                field,
+                (present, false),
+                &values,
+                (&mut folded, &mut reversed),
+                event,
+                atoms,
+                mapping,
+                layout,
+                scratch,
+            );
+        }
+        scratch.folded = folded;
+        scratch.reversed = reversed;
+    }
+
+    /// Runs one field's automata, regexes and direct tests over its values.
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        field: &FieldProgram,
+        (present, null): (bool, bool),
+        values: &[Cow<'_, str>],
+        (folded, reversed): (&mut String, &mut Vec<u8>),
+        event: &Event,
+        atoms: &[Atom],
+        mapping: &Mapping,
+        layout: usize,
+        scratch: &mut Scratch,
+    ) {
+        for value in values {
+            if let Some(literals) = &field.folded {
+                fold_into(value, folded);
+                literals.mark(folded.as_bytes(), reversed, scratch);
+            }
+            if let Some(literals) = &field.cased {
+                literals.mark(value.as_bytes(), reversed, scratch);
+            }
+            match &field.regexes {
+                Some((Regexes::Set(set), ids)) => {
+                    for index in set.matches(value).iter() {
+                        scratch.mark(ids[index]);
+                    }
+                }
+                Some((Regexes::Each(each), _)) => {
+                    for (regex, id) in each {
+                        if regex.is_match(value) {
+                            scratch.mark(*id);
+                        }
+                    }
+                }
+                None => {}
+            }
+            let ungated = !value.is_ascii();
+            for (regex, atom, gate) in &field.gated {
+                if (ungated || scratch.held(*gate)) && !scratch.held(*atom) && regex.is_match(value)
+                {
+                    scratch.mark(*atom);
                 }
             }
         }
-    }
-}
-
-fn mark_literals(literals: &Literals, haystack: &[u8], hits: &mut [u32], stamp: u32) {
-    for found in literals.automaton.find_overlapping_iter(haystack) {
-        let at_start = found.start() == 0;
-        let at_end = found.end() == haystack.len();
-        for (atom, anchor) in &literals.owners[found.pattern().as_usize()] {
-            let fits = match anchor {
-                Anchor::Contains => true,
-                Anchor::StartsWith => at_start,
-                Anchor::EndsWith => at_end,
-                Anchor::Equals => at_start && at_end,
-            };
-            if fits {
-                hits[*atom as usize] = stamp;
+        for id in &field.direct {
+            if direct_test(
+                &atoms[*id as usize].test,
+                present,
+                null,
+                values,
+                event,
+                mapping,
+                layout,
+            ) {
+                scratch.mark(*id);
             }
         }
     }
 }
 
+/// Lowercases `text` into `out` the way [`fold`] does, reusing `out`'s memory.
+fn fold_into(text: &str, out: &mut String) {
+    out.clear();
+    if text.is_ascii() {
+        out.push_str(text);
+        out.make_ascii_lowercase();
+    } else {
+        // Full Unicode lowercasing (final sigma and all), as `fold` and the patterns use.
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// The values of a field: a scalar, or each scalar of a list. EVTX renders unnamed `<Data>`
+/// elements as `{"#text": [..]}`, a list behind the text wrapper.
 fn collect_scalars<'a>(value: &'a Value, out: &mut Vec<Cow<'a, str>>, depth: usize) {
-    match value {
+    match unwrap_text(value) {
         Value::Array(items) if depth > 0 => {
             for item in items {
                 collect_scalars(item, out, depth - 1);

@@ -15,7 +15,8 @@ use super::mapping::{
     Mapping, MappingError, RouteKey, Source, UNKNOWN_CHANNEL, event_id_of, format_fits,
     resolve_path, scalar_text,
 };
-use super::program::Program;
+use super::prefilter;
+use super::program::{Program, Scratch};
 use crate::event::Event;
 
 /// What the user configures for Sigma (`[sigma]` in the configuration file).
@@ -89,6 +90,8 @@ pub struct RuleSet {
     rules: Vec<CompiledRule>,
     atoms: Vec<Atom>,
     rule_atoms: Vec<Vec<u32>>,
+    /// Per rule, atoms one of which holds whenever it matches (`None`: read it always).
+    rule_triggers: Vec<Option<Vec<u32>>>,
     known_formats: Vec<String>,
     known_channels: HashMap<String, u16>,
     channel_names: Vec<String>,
@@ -98,9 +101,8 @@ pub struct RuleSet {
 }
 
 thread_local! {
-    /// Per-thread atom marks: `hits[atom] == stamp` means the atom held for the current event,
-    /// so nothing needs clearing between events.
-    static SCRATCH: RefCell<(Vec<u32>, u32)> = const { RefCell::new((Vec::new(), 0)) };
+    /// Per-thread evaluation memory (atom marks, candidate rules), reused across events.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Parsed documents gathered from all files before compiling (filters apply across files).
@@ -348,6 +350,10 @@ impl RuleSet {
                 atoms
             })
             .collect();
+        let rule_triggers = rules
+            .iter()
+            .map(|rule| prefilter::triggers(&rule.tree, &table.atoms))
+            .collect();
         let mut known_formats = Vec::new();
         let mut channel_names: Vec<String> = Vec::new();
         let mut known_event_ids = HashSet::new();
@@ -377,6 +383,7 @@ impl RuleSet {
             rules,
             atoms: table.atoms,
             rule_atoms,
+            rule_triggers,
             known_formats,
             known_channels,
             channel_names,
@@ -496,6 +503,7 @@ impl RuleSet {
         let program = Arc::new(Program::build(
             rules,
             &self.rule_atoms,
+            &self.rule_triggers,
             &self.atoms,
             &self.mapping,
             key.layout as usize,
@@ -523,20 +531,13 @@ impl RuleSet {
         }
         let matched: Vec<(u32, Vec<u32>)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            let (hits, stamp) = &mut *scratch;
-            if hits.len() < self.atoms.len() {
-                hits.resize(self.atoms.len(), 0);
-            }
-            *stamp = stamp.wrapping_add(1);
-            if *stamp == 0 {
-                hits.iter_mut().for_each(|h| *h = 0);
-                *stamp = 1;
-            }
-            let stamp = *stamp;
-            program.mark(event, &self.atoms, &self.mapping, layout, hits, stamp);
-            let hit = |atom: u32| hits[atom as usize] == stamp;
-            program
-                .rules
+            let scratch = &mut *scratch;
+            scratch.begin(program.atom_space, self.rules.len());
+            program.mark(event, &self.atoms, &self.mapping, layout, scratch);
+            program.start_rules(scratch);
+            let hit = |atom: u32| scratch.held(atom);
+            scratch
+                .candidates()
                 .iter()
                 .filter(|&&rule| self.rules[rule as usize].tree.eval(&hit))
                 .map(|&rule| {
