@@ -239,6 +239,7 @@ impl View {
         match hint {
             ValueHint::Ip => self.lookup_ip(parse_ip(raw)?),
             ValueHint::Domain => self.lookup_domain(raw),
+            ValueHint::Url if canon::is_canonical_url(raw) => self.lookup_url(raw),
             ValueHint::Url => self.lookup_url(&canon::canonical_url(raw)?),
             ValueHint::Hash => self.lookup_hash(raw),
             ValueHint::Email => self.lookup_email(raw),
