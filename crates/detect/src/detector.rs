@@ -133,22 +133,19 @@ fn sigma_alert(found: RuleMatch, overrides: &RuleState, event: &Event, at: Times
         rule_id: found.rule_id,
         title: found.title,
     };
-    Alert {
-        key: Alert::key_for(&detection, &matched),
+    let techniques = found
+        .techniques
+        .iter()
+        .filter_map(|t| t.parse::<AttackId>().ok())
+        .collect();
+    Alert::new(
         detection,
         severity,
-        techniques: found
-            .techniques
-            .iter()
-            .filter_map(|t| t.parse::<AttackId>().ok())
-            .collect(),
+        techniques,
         matched,
-        event: event.reference.clone(),
-        first_seen: at,
-        last_seen: at,
-        count: 1,
-        retro: false,
-    }
+        event.reference.clone(),
+        at,
+    )
 }
 
 fn correlation_alert(
@@ -171,18 +168,14 @@ fn correlation_alert(
         title: fired.title.clone(),
         group: fired.group.clone(),
     };
-    Alert {
-        key: Alert::key_for(&detection, &matched),
+    Alert::new(
         detection,
         severity,
-        techniques: Vec::new(),
+        Vec::new(),
         matched,
-        event: event.reference.clone(),
-        first_seen: at,
-        last_seen: at,
-        count: 1,
-        retro: false,
-    }
+        event.reference.clone(),
+        at,
+    )
 }
 
 /// Looks every observable up and raises one alert per matching indicator (several fields of
@@ -231,18 +224,14 @@ pub fn indicator_alerts<'a>(
     }
     for (detection, severity, matched) in hits {
         stats.indicator_matches += 1;
-        emit(Alert {
-            key: Alert::key_for(&detection, &matched),
+        emit(Alert::new(
             detection,
             severity,
-            techniques: Vec::new(),
+            Vec::new(),
             matched,
-            event: event.reference.clone(),
-            first_seen: at,
-            last_seen: at,
-            count: 1,
-            retro: false,
-        });
+            event.reference.clone(),
+            at,
+        ));
     }
 }
 

@@ -166,8 +166,10 @@ pub struct Alert {
     pub matched: Vec<MatchedField>,
     /// The first event that raised it.
     pub event: EventRef,
-    /// When the first and the latest matching events happened (event time, or arrival time
-    /// for events without one).
+    /// When the event that raised the alert happened, and the latest of its repeats (event
+    /// time, or arrival time for events without one). `first_seen` never moves once raised
+    /// (with the key it identifies the alert in the store), even when an older repeat arrives
+    /// later.
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     pub count: u64,
@@ -176,6 +178,29 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// A new alert for one event at `at`: keyed by its detection and matched values, seen once.
+    pub fn new(
+        detection: Detection,
+        severity: Severity,
+        techniques: Vec<AttackId>,
+        matched: Vec<MatchedField>,
+        event: EventRef,
+        at: Timestamp,
+    ) -> Alert {
+        Alert {
+            key: Alert::key_for(&detection, &matched),
+            detection,
+            severity,
+            techniques,
+            matched,
+            event,
+            first_seen: at,
+            last_seen: at,
+            count: 1,
+            retro: false,
+        }
+    }
+
     /// The deduplication key of a detection over matched values: FNV-1a over the detection's
     /// identity and the sorted matched pairs, as 16 hex digits. Stable across versions and
     /// platforms, unlike `std`'s hasher.
