@@ -52,7 +52,8 @@ impl AlertBook {
             && alert.first_seen.duration_since(open.last_seen) <= self.window
         {
             open.count += alert.count;
-            open.first_seen = open.first_seen.min(alert.first_seen);
+            // `first_seen` stays the time of the event that raised the alert: it identifies
+            // the alert in the store, so a repeat arriving out of order must not move it.
             open.last_seen = open.last_seen.max(alert.last_seen);
             return Recorded::Repeat {
                 key: open.key.clone(),
@@ -312,6 +313,17 @@ mod tests {
         let closed = book.expire("2026-01-01T01:00:00Z".parse().expect("time"));
         assert_eq!(closed.len(), 2);
         assert!(book.open().is_empty());
+    }
+
+    #[test]
+    fn an_older_repeat_arriving_late_is_counted_without_moving_first_seen() {
+        let mut book = AlertBook::new(SignedDuration::from_mins(10), 100);
+        book.record(alert("a", "x", "2026-01-01T00:00:03Z"));
+        let late = book.record(alert("a", "x", "2026-01-01T00:00:01Z"));
+        assert!(matches!(late, Recorded::Repeat { count: 2, .. }));
+        let open = book.open();
+        assert_eq!(open[0].first_seen.to_string(), "2026-01-01T00:00:03Z");
+        assert_eq!(open[0].count, 2);
     }
 
     #[test]
