@@ -155,8 +155,16 @@ fn parse_5424<'a>(rest: &'a str, mut header: Header<'a>, line: &str) -> Result<H
         None => return Err("rfc 5424 header ends before the msgid".into()),
     };
     header.host = nil(host);
-    header.program = nil(app);
-    header.pid = nil(pid);
+    // Senders such as util-linux `logger -t 'sshd[42]'` put the pid into the app-name.
+    let (program, tag_pid) = match nil(app) {
+        Some(app) => {
+            let (program, tag_pid) = split_tag(app);
+            (Some(program), tag_pid)
+        }
+        None => (None, None),
+    };
+    header.program = program;
+    header.pid = nil(pid).or(tag_pid);
     header.msgid = nil(msgid);
     let message = if let Some(after_nil) = rest.strip_prefix('-') {
         after_nil
@@ -256,14 +264,9 @@ fn parse_3164<'a>(
     }
     match split_token(rest) {
         Some((tag, message)) if is_tag(tag) => {
-            let tag = &tag[..tag.len() - 1];
-            match tag.find('[') {
-                Some(open) if tag.ends_with(']') => {
-                    header.program = Some(&tag[..open]);
-                    header.pid = Some(&tag[open + 1..tag.len() - 1]);
-                }
-                _ => header.program = Some(tag),
-            }
+            let (program, pid) = split_tag(&tag[..tag.len() - 1]);
+            header.program = Some(program);
+            header.pid = pid;
             header.message = message;
         }
         _ if is_tag(rest) => {
@@ -385,3 +388,11 @@ const SEVERITIES: [&str; 8] = [
 #[cfg(test)]
 #[path = "syslog_tests.rs"]
 mod tests;
+
+/// `name[pid]` as a program and its pid; any other tag is the program alone.
+fn split_tag(tag: &str) -> (&str, Option<&str>) {
+    match tag.find('[') {
+        Some(open) if tag.ends_with(']') => (&tag[..open], Some(&tag[open + 1..tag.len() - 1])),
+        _ => (tag, None),
+    }
+}

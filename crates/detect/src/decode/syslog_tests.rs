@@ -177,3 +177,15 @@ fn rpz_hits_through_syslog() {
     let plain = decode("Mar 10 10:00:00 ns1 named[812]: zone example/IN: loaded serial 1");
     assert_eq!(plain.format, "syslog");
 }
+
+#[test]
+fn rfc5424_app_name_with_a_pid_as_util_linux_logger_sends_it() {
+    // `logger -n HOST -t 'sshd[1]' …` writes the pid into the APP-NAME.
+    let event = decode(
+        "<13>1 2026-11-27T14:57:34.869781+00:00 vm sshd[1] - - [timeQuality tzKnown=\"1\" isSynced=\"0\"] Failed password for root from 203.0.113.66 port 22 ssh2",
+    );
+    assert_eq!(event.format, "sshd");
+    assert_eq!(event.get_str("program"), Some("sshd"));
+    assert_eq!(event.get_str("pid"), Some("1"));
+    assert_eq!(event.get_str("sshd.ip"), Some("203.0.113.66"));
+}
