@@ -33,16 +33,30 @@ impl Event {
     }
 }
 
+/// `object.get(key)`, by a scan of the keys when the object is small: serde_json's map hashes
+/// with SipHash, which costs more than comparing the lengths of a dozen keys.
+#[inline]
+pub fn get_key<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if object.len() <= 16 {
+        object
+            .iter()
+            .find(|(name, _)| name.len() == key.len() && name.as_str() == key)
+            .map(|(_, value)| value)
+    } else {
+        object.get(key)
+    }
+}
+
 /// Looks a dotted path up in a JSON object, trying the longest literal key first at each level.
 pub fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(value) = object.get(path) {
+    if let Some(value) = get_key(object, path) {
         return Some(value);
     }
     // Try each split point from the right, so `a.b.c` prefers key `a.b` holding `c` over
     // key `a` holding `b.c` only when `a.b` exists.
     let mut end = path.len();
     while let Some(dot) = path[..end].rfind('.') {
-        if let Some(Value::Object(inner)) = object.get(&path[..dot])
+        if let Some(Value::Object(inner)) = get_key(object, &path[..dot])
             && let Some(value) = lookup(inner, &path[dot + 1..])
         {
             return Some(value);

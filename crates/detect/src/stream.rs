@@ -129,7 +129,7 @@ enum ArchiveMessage {
 struct PublishSink {
     publisher: InProcessPublisher<Event>,
     counters: Arc<StreamCounters>,
-    /// Followed files wait for room; listeners cannot.
+    /// Followed files wait for room; UDP cannot (TCP uses [`WaitingSink`]).
     wait: Option<Handle>,
 }
 
@@ -155,10 +155,35 @@ impl Sink for PublishSink {
     }
 
     fn error(&mut self, error: DecodeError) {
-        let errors = self.counters.decode_errors.fetch_add(1, Ordering::Relaxed) + 1;
-        if errors.is_power_of_two() {
-            tracing::warn!(%error, errors, "undecodable input record");
+        count_decode_error(&self.counters, &error);
+    }
+}
+
+/// Publishes events from a TCP connection, waiting for room: a full queue stops that
+/// connection's reads and TCP pushes back on the sender, so nothing is dropped.
+struct WaitingSink {
+    publisher: InProcessPublisher<Event>,
+    counters: Arc<StreamCounters>,
+}
+
+impl decode::StreamSink for WaitingSink {
+    async fn event(&self, event: Event) {
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        if self.publisher.publish(event).await.is_err() {
+            // Only when the pipeline is shutting down.
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    fn error(&self, error: DecodeError) {
+        count_decode_error(&self.counters, &error);
+    }
+}
+
+fn count_decode_error(counters: &StreamCounters, error: &DecodeError) {
+    let errors = counters.decode_errors.fetch_add(1, Ordering::Relaxed) + 1;
+    if errors.is_power_of_two() {
+        tracing::warn!(%error, errors, "undecodable input record");
     }
 }
 
@@ -293,7 +318,11 @@ impl Stream {
                     listeners.push(listener);
                 }
                 InputConfig::SyslogTcp { listen } => {
-                    let listener = decode::listen_tcp(*listen, options.clone(), publish)
+                    let waiting = WaitingSink {
+                        publisher: publish.publisher,
+                        counters: publish.counters,
+                    };
+                    let listener = decode::listen_tcp(*listen, options.clone(), waiting)
                         .await
                         .map_err(|error| StreamError::Input(input.describe(), error))?;
                     listening.push(format!("syslog+tcp://{}", listener.local_addr()));

@@ -3,6 +3,10 @@
 //! byte. Garbage never stops a listener: binary data, bad frames and unparsable messages are
 //! counted errors; a connection whose framing cannot be recovered is closed, the listener
 //! keeps accepting. Each message's locator is its number since the listener started.
+//!
+//! A UDP listener cannot slow its senders: when its sink is full it must drop (the sink
+//! counts). A TCP connection waits for room in its [`StreamSink`] before it reads on, so a
+//! full queue pauses reading and TCP flow control pushes back on the sender.
 
 use std::io;
 use std::net::SocketAddr;
@@ -70,53 +74,70 @@ impl Listener {
     }
 }
 
-/// Shared by the tasks of one listener.
-struct State<S> {
+/// Where a TCP listener delivers: [`StreamSink::event`] waits while there is no room.
+pub trait StreamSink: Send + Sync + 'static {
+    /// Takes one event, once there is room for it.
+    fn event(&self, event: Event) -> impl Future<Output = ()> + Send;
+    fn error(&self, error: DecodeError);
+}
+
+/// A plain sink behind a mutex always has room.
+impl<S: Sink + Send + ?Sized + 'static> StreamSink for Arc<Mutex<S>> {
+    fn event(&self, event: Event) -> impl Future<Output = ()> + Send {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .event(event);
+        std::future::ready(())
+    }
+    fn error(&self, error: DecodeError) {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .error(error);
+    }
+}
+
+/// What the tasks of one listener share.
+struct State {
     source: String,
     options: Options,
     counters: Arc<ListenerCounters>,
-    sink: Mutex<S>,
 }
 
-impl<S: Sink> State<S> {
-    /// Decodes one framed message and hands the result to the sink.
-    fn message(&self, bytes: &[u8]) {
+impl State {
+    /// Decodes one framed message, counting it.
+    fn decode(&self, bytes: &[u8]) -> Result<Event, DecodeError> {
         let number = self.counters.messages.fetch_add(1, Ordering::Relaxed) + 1;
         let reference = EventRef {
             source: self.source.clone(),
             locator: Locator::Message(number),
         };
-        let outcome = decode_message(bytes, reference.clone(), &self.options);
-        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
-        match outcome {
+        match decode_message(bytes, reference.clone(), &self.options) {
             Ok(event) => {
                 self.counters.events.fetch_add(1, Ordering::Relaxed);
-                sink.event(event);
+                Ok(event)
             }
             Err(message) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
-                sink.error(DecodeError::Record {
+                Err(DecodeError::Record {
                     reference,
                     decoder: "syslog",
                     message,
-                });
+                })
             }
         }
     }
 
-    fn framing_error(&self, message: String) {
+    fn framing_error(&self, message: String) -> DecodeError {
         let number = self.counters.messages.fetch_add(1, Ordering::Relaxed) + 1;
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        let reference = EventRef {
-            source: self.source.clone(),
-            locator: Locator::Message(number),
-        };
-        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
-        sink.error(DecodeError::Record {
-            reference,
+        DecodeError::Record {
+            reference: EventRef {
+                source: self.source.clone(),
+                locator: Locator::Message(number),
+            },
             decoder: "syslog",
             message,
-        });
+        }
     }
 }
 
@@ -150,22 +171,24 @@ fn decode_message(bytes: &[u8], reference: EventRef, options: &Options) -> Resul
 pub async fn listen_udp(
     addr: SocketAddr,
     options: Options,
-    sink: impl Sink + Send + 'static,
+    mut sink: impl Sink + Send + 'static,
 ) -> io::Result<Listener> {
     let socket = UdpSocket::bind(addr).await?;
     let local_addr = socket.local_addr()?;
     let counters = Arc::new(ListenerCounters::default());
-    let state = Arc::new(State {
+    let state = State {
         source: format!("syslog+udp://{local_addr}"),
         options,
         counters: Arc::clone(&counters),
-        sink: Mutex::new(sink),
-    });
+    };
     let task = tokio::spawn(async move {
         let mut buffer = vec![0u8; MAX_MESSAGE];
         loop {
             match socket.recv_from(&mut buffer).await {
-                Ok((length, _peer)) => state.message(&buffer[..length]),
+                Ok((length, _peer)) => match state.decode(&buffer[..length]) {
+                    Ok(event) => sink.event(event),
+                    Err(error) => sink.error(error),
+                },
                 // ICMP errors and the like surface here on some systems; keep receiving.
                 Err(error) => tracing::debug!(%error, "syslog udp receive failed"),
             }
@@ -182,7 +205,7 @@ pub async fn listen_udp(
 pub async fn listen_tcp(
     addr: SocketAddr,
     options: Options,
-    sink: impl Sink + Send + 'static,
+    sink: impl StreamSink,
 ) -> io::Result<Listener> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
@@ -191,8 +214,8 @@ pub async fn listen_tcp(
         source: format!("syslog+tcp://{local_addr}"),
         options,
         counters: Arc::clone(&counters),
-        sink: Mutex::new(sink),
     });
+    let sink = Arc::new(sink);
     let task = tokio::spawn(async move {
         // Connection tasks live in the set so aborting the listener ends them too.
         let mut connections = JoinSet::new();
@@ -201,7 +224,11 @@ pub async fn listen_tcp(
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _peer)) => {
                         state.counters.connections.fetch_add(1, Ordering::Relaxed);
-                        connections.spawn(read_connection(stream, Arc::clone(&state)));
+                        connections.spawn(read_connection(
+                            stream,
+                            Arc::clone(&state),
+                            Arc::clone(&sink),
+                        ));
                     }
                     Err(error) => tracing::debug!(%error, "syslog tcp accept failed"),
                 },
@@ -216,7 +243,9 @@ pub async fn listen_tcp(
     })
 }
 
-async fn read_connection<S: Sink>(mut stream: TcpStream, state: Arc<State<S>>) {
+/// Reads one connection's messages; each is delivered (waiting for room) before the next is
+/// looked at, so a full sink stops the reads.
+async fn read_connection<S: StreamSink>(mut stream: TcpStream, state: Arc<State>, sink: Arc<S>) {
     let mut pending: Vec<u8> = Vec::with_capacity(8192);
     let mut chunk = vec![0u8; 16 * 1024];
     // Bytes of an over-long newline-framed message still to skip.
@@ -230,15 +259,21 @@ async fn read_connection<S: Sink>(mut stream: TcpStream, state: Arc<State<S>>) {
         loop {
             match next_frame(&pending, &mut skipping) {
                 Frame::Message { start, end, next } => {
-                    state.message(&pending[start..end]);
+                    let decoded = state.decode(&pending[start..end]);
                     pending.drain(..next);
+                    match decoded {
+                        Ok(event) => sink.event(event).await,
+                        Err(error) => sink.error(error),
+                    }
                 }
                 Frame::Skipped { next } => {
                     pending.drain(..next);
                 }
                 Frame::Incomplete => break,
                 Frame::TooLong => {
-                    state.framing_error(format!("message longer than {MAX_MESSAGE} bytes"));
+                    sink.error(
+                        state.framing_error(format!("message longer than {MAX_MESSAGE} bytes")),
+                    );
                     pending.clear();
                     skipping = true;
                     break;
@@ -246,14 +281,17 @@ async fn read_connection<S: Sink>(mut stream: TcpStream, state: Arc<State<S>>) {
                 Frame::Broken(message) => {
                     // An octet count that cannot be trusted leaves no way to find the next
                     // frame: report and drop this connection only.
-                    state.framing_error(message);
+                    sink.error(state.framing_error(message));
                     return;
                 }
             }
         }
     }
     if !pending.is_empty() && !skipping {
-        state.message(&pending);
+        match state.decode(&pending) {
+            Ok(event) => sink.event(event).await,
+            Err(error) => sink.error(error),
+        }
     }
 }
 

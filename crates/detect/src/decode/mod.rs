@@ -42,7 +42,9 @@ use jiff::tz::TimeZone;
 use crate::event::{Event, EventRef, Locator};
 
 pub use input::{decode_path, for_path};
-pub use listen::{DEFAULT_SYSLOG_ADDR, Listener, ListenerCounters, listen_tcp, listen_udp};
+pub use listen::{
+    DEFAULT_SYSLOG_ADDR, Listener, ListenerCounters, StreamSink, listen_tcp, listen_udp,
+};
 pub use syslog::parse_syslog;
 
 /// What a decoder needs besides its input.

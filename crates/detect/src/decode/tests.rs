@@ -394,6 +394,62 @@ async fn tcp_listener_accepts_both_framings_and_survives_garbage() {
     assert!(messages.contains(&"still listening"));
 }
 
+/// A sink with room for one event: what a full pipeline looks like to a listener.
+struct Narrow(tokio::sync::mpsc::Sender<Event>);
+
+impl StreamSink for Narrow {
+    async fn event(&self, event: Event) {
+        let _ = self.0.send(event).await;
+    }
+    fn error(&self, error: DecodeError) {
+        panic!("unexpected error {error}");
+    }
+}
+
+#[tokio::test]
+async fn a_full_sink_stops_tcp_reads_and_the_sender_waits_without_loss() {
+    use tokio::io::AsyncWriteExt;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    let listener = listen_tcp("127.0.0.1:0".parse().unwrap(), options(), Narrow(sender))
+        .await
+        .unwrap();
+    let target = listener.local_addr();
+    // Far more than the kernel buffers of a loopback connection hold.
+    let total = 200_000u64;
+    let writer = tokio::spawn(async move {
+        let mut stream = tokio::net::TcpStream::connect(target).await.unwrap();
+        let mut batch = String::new();
+        for n in 0..total {
+            batch.push_str(&format!(
+                "<13>Mar 10 10:00:02 host app: message number {n:08}\n"
+            ));
+            if batch.len() > 64 * 1024 {
+                stream.write_all(batch.as_bytes()).await.unwrap();
+                batch.clear();
+            }
+        }
+        stream.write_all(batch.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (messages, ..) = listener.counters().snapshot();
+    assert!(messages <= 3, "read on while the sink was full: {messages}");
+    assert!(!writer.is_finished(), "the sender was not held back");
+    let mut received = 0u64;
+    while received < total {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), receiver.recv())
+            .await
+            .expect("events keep coming")
+            .expect("listener alive");
+        let expected = format!("message number {received:08}");
+        assert_eq!(event.get_str("message"), Some(expected.as_str()));
+        received += 1;
+    }
+    writer.await.unwrap();
+    let counters = listener.shutdown().await;
+    assert_eq!(counters.snapshot(), (total, total, 0, 1));
+}
+
 async fn wait_for(mut done: impl FnMut() -> bool) {
     for _ in 0..200 {
         if done() {

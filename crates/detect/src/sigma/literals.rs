@@ -1,6 +1,6 @@
 //! All literals of all rules on one field, split by where they must sit so each kind costs
 //! only what it needs: whole-value literals are one hash probe, prefixes one anchored walk
-//! from the start, suffixes one anchored walk from the end (over the value reversed), and only
+//! from the start, suffixes one anchored walk backwards from the end (over reversed patterns), and only
 //! true substrings an overlapping Aho-Corasick scan of the whole value. Scanning every
 //! `endswith '.exe'` as a substring would stop at every `.exe` inside a command line.
 
@@ -23,7 +23,16 @@ struct AnchoredSet {
 struct Substrings {
     automaton: AhoCorasick,
     owners: Vec<Vec<u32>>,
+    /// Few patterns: a leftmost-first automaton over the same patterns, whose search skips
+    /// through the value with a vectorised prefilter (aho-corasick's packed searcher serves
+    /// only leftmost match kinds). The overlapping walk, which has none, runs only when it
+    /// finds something.
+    precheck: Option<AhoCorasick>,
 }
+
+/// Up to this many substrings, the prefilter of a plain search is worth a second pass on the
+/// values that hold one (aho-corasick's packed searcher takes up to 64 patterns).
+const PRECHECK_PATTERNS: usize = 64;
 
 /// One field's literals (all case-folded, or all cased: the caller folds the value to match).
 pub(crate) struct LiteralIndex {
@@ -90,7 +99,18 @@ impl LiteralIndex {
                 .match_kind(MatchKind::Standard)
                 .build(&keys)
             {
-                Ok(automaton) => Some(Substrings { automaton, owners }),
+                Ok(automaton) => Some(Substrings {
+                    precheck: (keys.len() <= PRECHECK_PATTERNS)
+                        .then(|| {
+                            AhoCorasickBuilder::new()
+                                .match_kind(MatchKind::LeftmostFirst)
+                                .build(&keys)
+                                .ok()
+                        })
+                        .flatten(),
+                    automaton,
+                    owners,
+                }),
                 Err(error) => {
                     tracing::error!(%error, patterns = keys.len(), "sigma literal automaton too large");
                     None
@@ -105,9 +125,8 @@ impl LiteralIndex {
         })
     }
 
-    /// Marks the atoms of every literal `haystack` holds where its anchor says; `reversed` is
-    /// scratch memory for the suffix walk.
-    pub(crate) fn mark(&self, haystack: &[u8], reversed: &mut Vec<u8>, scratch: &mut Scratch) {
+    /// Marks the atoms of every literal `haystack` holds where its anchor says.
+    pub(crate) fn mark(&self, haystack: &[u8], scratch: &mut Scratch) {
         if let Some(atoms) = self.equals.get(haystack) {
             atoms.iter().for_each(|a| scratch.mark(*a));
         }
@@ -115,11 +134,14 @@ impl LiteralIndex {
             walk_anchored(prefixes, haystack.iter().copied(), scratch);
         }
         if let Some(suffixes) = &self.suffixes {
-            reversed.clear();
-            reversed.extend(haystack.iter().rev());
-            walk_anchored(suffixes, reversed.iter().copied(), scratch);
+            walk_anchored(suffixes, haystack.iter().rev().copied(), scratch);
         }
-        if let Some(contains) = &self.contains {
+        if let Some(contains) = &self.contains
+            && contains
+                .precheck
+                .as_ref()
+                .is_none_or(|precheck| precheck.is_match(haystack))
+        {
             for found in contains.automaton.find_overlapping_iter(haystack) {
                 for atom in &contains.owners[found.pattern().as_usize()] {
                     scratch.mark(*atom);
@@ -162,8 +184,7 @@ mod tests {
     fn marked(index: &LiteralIndex, haystack: &str) -> Vec<u32> {
         let mut scratch = Scratch::default();
         scratch.begin(16, 0);
-        let mut reversed = Vec::new();
-        index.mark(haystack.as_bytes(), &mut reversed, &mut scratch);
+        index.mark(haystack.as_bytes(), &mut scratch);
         let mut held: Vec<u32> = (0..16).filter(|a| scratch.held(*a)).collect();
         held.sort_unstable();
         held

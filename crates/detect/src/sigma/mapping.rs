@@ -251,6 +251,9 @@ pub(crate) fn format_fits(pattern: &str, format: &str) -> bool {
 
 /// The value at a path; a `*` segment stands for any one key of an object (first hit wins).
 pub(crate) fn resolve_path<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if !path.contains('*') {
+        return lookup(fields, path);
+    }
     match path.split_once(".*.") {
         None => lookup(fields, path),
         Some((head, rest)) => {
@@ -268,7 +271,7 @@ pub(crate) fn resolve_path<'a>(fields: &'a Map<String, Value>, path: &str) -> Op
 /// evtx_dump writes an element with attributes as `{"#attributes": …, "#text": v}`.
 pub(crate) fn unwrap_text(value: &Value) -> &Value {
     match value {
-        Value::Object(object) => object.get("#text").unwrap_or(value),
+        Value::Object(object) => crate::event::get_key(object, "#text").unwrap_or(value),
         _ => value,
     }
 }

@@ -32,6 +32,8 @@ struct FieldProgram {
     gated: Vec<(regex::Regex, u32, u32)>,
     /// Atoms tested one by one: empty literals, null/exists, numbers, CIDR, field refs, time.
     direct: Vec<u32>,
+    /// Only substring literals without a NUL: the values may be scanned joined by NULs.
+    joinable: bool,
 }
 
 /// All regexes of a field in one set; one by one if the set would exceed its size limit.
@@ -71,8 +73,8 @@ pub(crate) struct Scratch {
     stamp: u32,
     /// The lowercased value being scanned.
     folded: String,
-    /// The value reversed, for suffix literals.
-    reversed: Vec<u8>,
+    /// Every string of the event, for keyword searches that can scan them as one.
+    joined: String,
 }
 
 impl Scratch {
@@ -181,14 +183,17 @@ impl Program {
                         }
                     }
                     Test::Regex(pattern) => {
-                        let gate = gate::required_literal(pattern)
+                        let gate = gate::required_literals(pattern)
                             .and_then(|gate| Some((gate, regex::Regex::new(pattern).ok()?)));
                         match gate {
-                            Some(((literal, is_folded), regex)) => {
+                            Some((literals, regex)) => {
+                                // The gate literals are lowercase: they are looked for in
+                                // the lowercased value, whatever the regex's own case rule.
                                 let gate_id = next_gate;
                                 next_gate += 1;
-                                let list = if is_folded { &mut folded } else { &mut cased };
-                                list.push((literal, Anchor::Contains, gate_id));
+                                for literal in literals {
+                                    folded.push((literal, Anchor::Contains, gate_id));
+                                }
                                 gated.push((regex, *id, gate_id));
                             }
                             None => {
@@ -231,6 +236,15 @@ impl Program {
                 Some(field) => mapping.field_paths(layout, field),
                 None => Vec::new(),
             };
+            let substrings_only = |list: &[(Vec<u8>, Anchor, u32)]| {
+                list.iter()
+                    .all(|(bytes, anchor, _)| *anchor == Anchor::Contains && !bytes.contains(&0))
+            };
+            let joinable = substrings_only(&folded)
+                && substrings_only(&cased)
+                && regexes.is_none()
+                && gated.is_empty()
+                && direct.is_empty();
             fields.push(FieldProgram {
                 field: name,
                 paths,
@@ -239,6 +253,7 @@ impl Program {
                 regexes,
                 gated,
                 direct,
+                joinable,
             });
         }
         let mut always = Vec::new();
@@ -306,7 +321,6 @@ impl Program {
         let found = self.resolver.resolve(&event.fields);
         let mut values: Vec<Cow<'_, str>> = Vec::new();
         let mut folded = std::mem::take(&mut scratch.folded);
-        let mut reversed = std::mem::take(&mut scratch.reversed);
         for &index in &found.present {
             let Some(value) = found.values[index as usize] else {
                 continue;
@@ -322,7 +336,7 @@ impl Program {
                 field,
                 (true, false),
                 &values,
-                (&mut folded, &mut reversed),
+                &mut folded,
                 event,
                 atoms,
                 mapping,
@@ -340,7 +354,7 @@ impl Program {
                     field,
                     (false, null),
                     &[],
-                    (&mut folded, &mut reversed),
+                    &mut folded,
                     event,
                     atoms,
                     mapping,
@@ -356,20 +370,33 @@ impl Program {
             }
             let present = !values.is_empty();
             let field = &self.fields[index];
+            let mut joined = std::mem::take(&mut scratch.joined);
+            if field.joinable && values.len() > 1 {
+                // One scan over every string, NUL-separated: no literal holds a NUL, so none
+                // can be found across two strings.
+                joined.clear();
+                for value in &values {
+                    joined.push_str(value);
+                    joined.push('\0');
+                }
+                values.clear();
+                values.push(Cow::Borrowed(joined.as_str()));
+            }
             self.scan(
                 field,
                 (present, false),
                 &values,
-                (&mut folded, &mut reversed),
+                &mut folded,
                 event,
                 atoms,
                 mapping,
                 layout,
                 scratch,
             );
+            values.clear();
+            scratch.joined = joined;
         }
         scratch.folded = folded;
-        scratch.reversed = reversed;
     }
 
     /// Runs one field's automata, regexes and direct tests over its values.
@@ -379,7 +406,7 @@ impl Program {
         field: &FieldProgram,
         (present, null): (bool, bool),
         values: &[Cow<'_, str>],
-        (folded, reversed): (&mut String, &mut Vec<u8>),
+        folded: &mut String,
         event: &Event,
         atoms: &[Atom],
         mapping: &Mapping,
@@ -389,10 +416,10 @@ impl Program {
         for value in values {
             if let Some(literals) = &field.folded {
                 fold_into(value, folded);
-                literals.mark(folded.as_bytes(), reversed, scratch);
+                literals.mark(folded.as_bytes(), scratch);
             }
             if let Some(literals) = &field.cased {
-                literals.mark(value.as_bytes(), reversed, scratch);
+                literals.mark(value.as_bytes(), scratch);
             }
             match &field.regexes {
                 Some((Regexes::Set(set), ids)) => {

@@ -189,7 +189,7 @@ fn walk<'e>(plan: &ParentPlan, object: &'e Map<String, Value>, found: &mut Found
     } else {
         // A wide object and few keys: probing the object is cheaper.
         for (key, targets) in &plan.keys {
-            if let Some(value) = object.get(key.as_ref()) {
+            if let Some(value) = crate::event::get_key(object, key) {
                 for (field, rank) in targets {
                     Found::offer(found, *field, *rank, value);
                 }

@@ -93,10 +93,10 @@ pub struct RuleSet {
     /// Per rule, atoms one of which holds whenever it matches (`None`: read it always).
     rule_triggers: Vec<Option<Vec<u32>>>,
     known_formats: Vec<String>,
-    known_channels: HashMap<String, u16>,
+    known_channels: HashMap<String, u16, foldhash::fast::RandomState>,
     channel_names: Vec<String>,
-    known_event_ids: HashSet<u32>,
-    programs: RwLock<HashMap<RouteKey, Arc<Program>>>,
+    known_event_ids: HashSet<u32, foldhash::fast::RandomState>,
+    programs: RwLock<HashMap<RouteKey, Arc<Program>, foldhash::fast::RandomState>>,
     pub(crate) correlations: Vec<CorrelationRule>,
 }
 
@@ -356,7 +356,7 @@ impl RuleSet {
             .collect();
         let mut known_formats = Vec::new();
         let mut channel_names: Vec<String> = Vec::new();
-        let mut known_event_ids = HashSet::new();
+        let mut known_event_ids = HashSet::default();
         for entry in &mapping.logsources {
             for source in &entry.sources {
                 for format in &source.formats {
@@ -388,7 +388,7 @@ impl RuleSet {
             known_channels,
             channel_names,
             known_event_ids,
-            programs: RwLock::new(HashMap::new()),
+            programs: RwLock::new(HashMap::default()),
             correlations,
         };
         (set, failures)
