@@ -269,10 +269,34 @@ retention = "7d"
                 && status["stream"]["alerts_repeated"] == 1
         })
     });
+    // Both indicators change (a second source lists them): they are swept again, but the
+    // sightings already alerted to, live or retro, raise nothing new.
+    let both = rampart.write("both.txt", "203.0.113.66\n198.51.100.77\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &both,
+        "--source",
+        "second",
+        "--reliability",
+        "B",
+    ]);
+    eventually("a sweep that finds only known sightings", || {
+        last_status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&last_status)
+            .is_ok_and(|status| status["stream"]["retro_known"].as_u64() >= Some(2))
+    });
+    let status: serde_json::Value = json(&last_status);
+    assert_eq!(status["stream"]["retro_alerts"], 1, "{last_status}");
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     assert!(child.wait().unwrap().success());
+    assert_eq!(
+        read_alerts().iter().filter(|a| a["retro"] == true).count(),
+        1,
+        "no second retro alert"
+    );
 
     // The store holds the alerts too; the same address over UDP and TCP is one alert, seen twice.
     let stored = json(&rampart.ok(&["--config", &config, "--json", "alerts"]));

@@ -43,7 +43,7 @@ pub struct StreamCounters {
     pub received: AtomicU64,
     /// Records the inputs could not decode.
     pub decode_errors: AtomicU64,
-    /// Events a network input could not queue because the queue was full.
+    /// Events a UDP input could not queue because the queue was full (TCP and files wait).
     pub dropped: AtomicU64,
     /// Events the workers finished.
     pub processed: AtomicU64,
@@ -55,6 +55,8 @@ pub struct StreamCounters {
     pub archive_errors: AtomicU64,
     pub retro_sweeps: AtomicU64,
     pub retro_alerts: AtomicU64,
+    /// Sightings a sweep found that had already been alerted to.
+    pub retro_known: AtomicU64,
 }
 
 /// A snapshot of the counters and queues, for status output and metrics.
@@ -71,6 +73,7 @@ pub struct StreamStatus {
     pub archive_errors: u64,
     pub retro_sweeps: u64,
     pub retro_alerts: u64,
+    pub retro_known: u64,
     /// Events queued for detection and not yet acknowledged.
     pub queued: u64,
     pub events_topic: TopicCounts,
@@ -90,6 +93,14 @@ pub trait IndicatorFeed: Send + 'static {
     fn new_indicators(
         &mut self,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Entry>> + Send + '_>>;
+
+    /// Of these alert keys, the ones already raised, live or by an earlier sweep. A changed
+    /// indicator (a new source, a re-sent list) is swept again; only sightings nobody was
+    /// alerted to become retro-hunt alerts.
+    fn already_alerted(
+        &mut self,
+        keys: Vec<String>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<String>> + Send + '_>>;
 }
 
 /// What the pipeline runs with.
@@ -404,6 +415,7 @@ impl Stream {
             archive_errors: load(&c.archive_errors),
             retro_sweeps: load(&c.retro_sweeps),
             retro_alerts: load(&c.retro_alerts),
+            retro_known: load(&c.retro_known),
             queued: events_topic.pending,
             events_topic,
             alerts_topic: self.alerts.counts(),
@@ -536,7 +548,14 @@ async fn retro_hunt(
                     alerts = alerts_found.len(),
                     "retro-hunt sweep done"
                 );
+                let keys = alerts_found.iter().map(|a| a.key.clone()).collect();
+                let known: std::collections::HashSet<String> =
+                    feed.already_alerted(keys).await.into_iter().collect();
                 for alert in alerts_found {
+                    if known.contains(&alert.key) {
+                        sweep_counters.retro_known.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     sweep_counters.retro_alerts.fetch_add(1, Ordering::Relaxed);
                     if alerts.publish(alert).await.is_err() {
                         return;

@@ -177,6 +177,8 @@ pub trait Store: Send + Sync {
     async fn record_alerts(&self, alerts: &[Alert]) -> Result<(), StoreError>;
     /// Alerts matching `query`, in the order they were first recorded.
     async fn alerts(&self, query: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError>;
+    /// Which of `keys` some recorded alert has (at any time).
+    async fn alert_keys_present(&self, keys: &[String]) -> Result<Vec<String>, StoreError>;
 
     // ---- allowlist -----------------------------------------------------------------------
 

@@ -308,4 +308,20 @@ impl IndicatorFeed for StoreFeed {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Entry>> + Send + '_>> {
         Box::pin(self.batch())
     }
+
+    fn already_alerted(
+        &mut self,
+        keys: Vec<String>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<String>> + Send + '_>> {
+        Box::pin(async move {
+            match self.store.alert_keys_present(&keys).await {
+                Ok(present) => present,
+                Err(error) => {
+                    // Better a repeated retro alert than a lost one.
+                    tracing::warn!(%error, "retro-hunt: cannot check earlier alerts");
+                    Vec::new()
+                }
+            }
+        })
+    }
 }

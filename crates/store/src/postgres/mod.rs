@@ -458,6 +458,20 @@ impl Store for PostgresStore {
         rows.into_iter().map(AlertRow::into_alert).collect()
     }
 
+    async fn alert_keys_present(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut present = Vec::new();
+        for key in keys {
+            let found: Option<(i32,)> = sqlx::query_as(sql::ALERT_KEY_PRESENT)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+            if found.is_some() {
+                present.push(key.clone());
+            }
+        }
+        Ok(present)
+    }
+
     async fn allow(&self, entry: &AllowEntry) -> Result<(), StoreError> {
         sqlx::query(sql::ALLOW_UPSERT)
             .bind(&entry.value)

@@ -22,6 +22,7 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[(
 )];
 
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
+pub(super) const ALERT_KEY_PRESENT: &str = sql!("alert_key_present");
 pub(super) const ALERT_UPSERT: &str = sql!("alert_upsert");
 pub(super) const ALLOW_DELETE: &str = sql!("allow_delete");
 pub(super) const ALLOW_LIST: &str = sql!("allow_list");

@@ -1,0 +1,1 @@
+SELECT 1 FROM alerts WHERE key = ?1 LIMIT 1
