@@ -54,6 +54,11 @@ enum Command {
     /// The organisation's own assets.
     #[command(subcommand)]
     Assets(commands::assets::AssetsCommand),
+    /// Accounts and API tokens (no account exists until one is created here).
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
+    /// The audit log: who did what, when; `audit export` writes it as JSON lines.
+    Audit(commands::audit::AuditArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,5 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Rules(command) => commands::rules::run(ctx, command).await,
         Command::Hunt(args) => commands::hunt::run(ctx, args).await,
         Command::Alerts(args) => commands::alerts::run(ctx, args).await,
+        Command::Admin(command) => commands::admin::run(ctx, command).await,
+        Command::Audit(args) => commands::audit::run(ctx, args).await,
     }
 }

@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 
-use rampart_model::Indicator;
+use rampart_model::{Indicator, Timestamp};
 
-use crate::StoreError;
+use crate::rows::accounts::{SessionRow, TokenRow};
+use crate::rows::micros;
+use crate::{Session, StoreError, TokenCheck};
 
 /// Page size when a query asks for 0 rows.
 pub(crate) const DEFAULT_LIMIT: u32 = 1000;
@@ -62,4 +64,116 @@ pub(crate) fn change_page(
         next,
         oldest_commit,
     })
+}
+
+// ---- accounts --------------------------------------------------------------------------------
+
+/// A token's last use is recorded at most this often (µs): a sensor posting every second costs
+/// one write a minute, not one per request.
+const TOKEN_TOUCH_MICROS: i64 = 60_000_000;
+
+/// Maps a unique-key violation to `conflict`, any other error as it is.
+pub(crate) fn on_unique(err: sqlx::Error, conflict: impl FnOnce() -> StoreError) -> StoreError {
+    match &err {
+        sqlx::Error::Database(database) if database.is_unique_violation() => conflict(),
+        _ => StoreError::Database(err),
+    }
+}
+
+/// Refuses a token that cannot be created for `owner` (read in the same transaction): an
+/// unnamed or oddly named one, one for a missing or disabled account, one whose role exceeds
+/// the owner's, or one that has expired already.
+pub(crate) fn check_new_token(
+    token: &crate::NewToken,
+    owner: Option<crate::User>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let name_chars = token.name.chars().count();
+    if name_chars == 0 || name_chars > 64 || token.name.chars().any(char::is_control) {
+        return Err(StoreError::Refused(
+            "a token name has 1 to 64 characters and no control characters".into(),
+        ));
+    }
+    let Some(owner) = owner else {
+        return Err(StoreError::UnknownUser(format!("id {}", token.owner_id)));
+    };
+    if owner.disabled {
+        return Err(StoreError::Refused(format!(
+            "user {:?} is disabled",
+            owner.username.as_str()
+        )));
+    }
+    if !token.role.within(owner.role) {
+        return Err(StoreError::Refused(format!(
+            "a {} token exceeds the role of its owner {:?} ({})",
+            token.role,
+            owner.username.as_str(),
+            owner.role
+        )));
+    }
+    if token.expires.is_some_and(|expires| expires <= now) {
+        return Err(StoreError::Refused(
+            "the token's expiry is in the past".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The verdict on a looked-up token at `now`, and whether its last use should be recorded.
+pub(crate) fn judge_token(
+    row: Option<TokenRow>,
+    now: Timestamp,
+) -> Result<(TokenCheck, bool), StoreError> {
+    let Some(row) = row else {
+        return Ok((TokenCheck::Unknown, false));
+    };
+    let (record, owner_role, owner_disabled) = row.into_parts()?;
+    let check = if record.revoked {
+        TokenCheck::Revoked
+    } else if record.expires.is_some_and(|expires| expires <= now) {
+        TokenCheck::Expired
+    } else if owner_disabled {
+        TokenCheck::OwnerDisabled
+    } else if !record.role.within(owner_role) {
+        TokenCheck::RoleExceedsOwner
+    } else {
+        let touch = record
+            .last_used
+            .is_none_or(|last| micros(now).saturating_sub(micros(last)) >= TOKEN_TOUCH_MICROS);
+        return Ok((TokenCheck::Valid(record), touch));
+    };
+    Ok((check, false))
+}
+
+/// Refuses a session for a missing or disabled account, or one that would be born expired.
+pub(crate) fn check_new_session(
+    session: &crate::NewSession,
+    user: Option<crate::User>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(user) = user else {
+        return Err(StoreError::UnknownUser(format!("id {}", session.user_id)));
+    };
+    if user.disabled {
+        return Err(StoreError::Refused(format!(
+            "user {:?} is disabled",
+            user.username.as_str()
+        )));
+    }
+    if session.expires <= now {
+        return Err(StoreError::Refused(
+            "the session's expiry is in the past".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A looked-up session if it is still good at `now`: not expired, its account not disabled.
+pub(crate) fn live_session(
+    row: Option<SessionRow>,
+    now: Timestamp,
+) -> Result<Option<Session>, StoreError> {
+    let Some(row) = row else { return Ok(None) };
+    let session = row.into_session()?;
+    Ok((session.expires > now && !session.user.disabled).then_some(session))
 }

@@ -15,4 +15,14 @@ pub enum StoreError {
     UnknownSource(String),
     #[error("import aborted: {0}")]
     Aborted(String),
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    /// A request the store will not carry out (a token beyond its owner's role, a session for
+    /// a disabled account, an expiry in the past…), with the reason.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("cannot write the export: {0}")]
+    Export(#[from] std::io::Error),
 }

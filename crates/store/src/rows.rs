@@ -2,6 +2,8 @@
 //! conversion to and from the store's types. Both schemas use the same column names and the
 //! same encodings (epoch microseconds, JSON text, short TLP names), so only SQL differs.
 
+pub(crate) mod accounts;
+
 use std::collections::HashMap;
 
 use rampart_model::{
@@ -25,7 +27,7 @@ pub(crate) fn timestamp(table: &'static str, micros: i64) -> Result<Timestamp, S
         .map_err(|err| corrupt(table, format!("timestamp {micros}: {err}")))
 }
 
-fn optional_timestamp(
+pub(crate) fn optional_timestamp(
     table: &'static str,
     micros: Option<i64>,
 ) -> Result<Option<Timestamp>, StoreError> {
@@ -61,7 +63,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     serde_json::from_str(text).map_err(|err| corrupt(table, format!("{column}: {err}")))
 }
 
-fn parse_column<T: std::str::FromStr>(
+pub(crate) fn parse_column<T: std::str::FromStr>(
     table: &'static str,
     column: &str,
     text: &str,

@@ -5,6 +5,8 @@
 //! there and drops it afterwards. When the server is unreachable the PostgreSQL half is skipped
 //! (recorded by the testkit), or fails under `RAMPART_REQUIRE_SERVICES=1`.
 
+#[path = "suite/accounts.rs"]
+mod accounts;
 #[path = "suite/alerts.rs"]
 mod alerts;
 #[path = "suite/changes.rs"]
@@ -51,6 +53,22 @@ impl Raw {
                 .await
                 .expect("raw postgres statement");
         }
+    }
+
+    /// Runs statements that may fail; the error's text when they do.
+    pub async fn try_execute(&self, sql: &'static str) -> Result<(), String> {
+        let outcome = if self.url.starts_with("sqlite:") {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("raw sqlite");
+            sqlx::raw_sql(sql).execute(&mut connection).await.map(drop)
+        } else {
+            let mut connection = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("raw postgres");
+            sqlx::raw_sql(sql).execute(&mut connection).await.map(drop)
+        };
+        outcome.map_err(|err| err.to_string())
     }
 
     /// The number of rows of a query's first column (`SELECT count(*) …`).
@@ -217,9 +235,19 @@ suite! {
     renewals::changed_content_is_updated,
     renewals::relisted_withdrawn_statement_is_updated,
     changes::change_feed_follows_imports_in_commit_order,
-    changes::change_feed_covers_withdrawal_suppression_and_sources;
+    changes::change_feed_covers_withdrawal_suppression_and_sources,
+    accounts::users_are_created_found_and_disabled,
+    accounts::tokens_are_refused_when_revoked_expired_or_orphaned,
+    accounts::token_creation_checks_owner_role_name_and_expiry,
+    accounts::token_use_is_recorded_in_the_background,
+    accounts::sessions_open_expire_and_end,
+    accounts::disabling_a_user_ends_their_sessions,
+    accounts::audit_lines_are_filtered_paged_and_exported;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
+    accounts::audit_log_is_append_only,
+    accounts::a_token_beyond_its_owners_lowered_role_is_refused,
+    accounts::corrupt_account_rows_are_reported,
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! One module per command group.
 
+pub mod accountable;
+pub mod admin;
 pub mod alerts;
 pub mod assets;
+pub mod audit;
 pub mod detection;
 pub mod feeds;
 pub mod hunt;

@@ -1,7 +1,8 @@
 //! Running the real `rampart` binary in a scratch directory with its own SQLite store.
 #![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 pub struct Rampart {
     pub dir: tempfile::TempDir,
@@ -14,15 +15,41 @@ impl Rampart {
         }
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        let store = format!("sqlite://{}", self.dir.path().join("rampart.db").display());
-        Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args(["--store", &store])
+    /// The store URL the binary is run with.
+    pub fn store_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("rampart.db").display())
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        command
+            .args(["--store", &self.store_url()])
             .args(args)
             .current_dir(self.dir.path())
-            .env_remove("RAMPART_CONFIG")
-            .output()
+            .env_remove("RAMPART_CONFIG");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs with `input` on standard input (a pipe, not a terminal).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
             .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
     }
 
     pub fn ok(&self, args: &[&str]) -> String {

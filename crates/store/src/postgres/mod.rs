@@ -4,6 +4,7 @@
 //! batch whatever its size, with no bind-parameter limit to respect. Imports of one source are
 //! serialised by an advisory lock; imports of different sources run side by side.
 
+mod accounts;
 mod queries;
 mod writer;
 

@@ -5,6 +5,7 @@
 //! read-only connections that, in WAL mode, keep reading the last committed state meanwhile.
 //! An in-memory database (`sqlite::memory:`) lives in one connection, so it gets a single pool.
 
+mod accounts;
 mod queries;
 mod writer;
 

@@ -12,14 +12,24 @@ macro_rules! sql {
 }
 
 /// The migrations in order: version, description, SQL.
-pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite/0001_init.sql"
-    )),
-)];
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0001_init.sql"
+        )),
+    ),
+    (
+        2,
+        "accounts",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0002_accounts.sql"
+        )),
+    ),
+];
 
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
 pub(super) const ALERT_KEY_PRESENT: &str = sql!("alert_key_present");
@@ -70,3 +80,24 @@ pub(super) const STATEMENTS_WITHDRAW: &str = sql!("statements_withdraw");
 pub(super) const SUPPRESSION_SET: &str = sql!("suppression_set");
 pub(super) const SUPPRESSION_SET_MANY: &str = sql!("suppression_set_many");
 pub(super) const WAL_CHECKPOINT: &str = sql!("wal_checkpoint");
+
+// Accounts, tokens, sessions and the audit log.
+pub(super) const AUDIT_INSERT: &str = sql!("audit_insert");
+pub(super) const AUDIT_LIST: &str = sql!("audit_list");
+pub(super) const AUDIT_LIST_NEWEST: &str = sql!("audit_list_newest");
+pub(super) const SESSION_DELETE: &str = sql!("session_delete");
+pub(super) const SESSION_GET: &str = sql!("session_get");
+pub(super) const SESSION_INSERT: &str = sql!("session_insert");
+pub(super) const SESSIONS_DELETE_USER: &str = sql!("sessions_delete_user");
+pub(super) const SESSIONS_SWEEP: &str = sql!("sessions_sweep");
+pub(super) const TOKEN_GET_BY_HASH: &str = sql!("token_get_by_hash");
+pub(super) const TOKEN_INSERT: &str = sql!("token_insert");
+pub(super) const TOKEN_LIST: &str = sql!("token_list");
+pub(super) const TOKEN_REVOKE: &str = sql!("token_revoke");
+pub(super) const TOKEN_TOUCH: &str = sql!("token_touch");
+pub(super) const USER_GET: &str = sql!("user_get");
+pub(super) const USER_GET_BY_ID: &str = sql!("user_get_by_id");
+pub(super) const USER_INSERT: &str = sql!("user_insert");
+pub(super) const USER_LIST: &str = sql!("user_list");
+pub(super) const USER_LOGIN: &str = sql!("user_login");
+pub(super) const USER_SET_DISABLED: &str = sql!("user_set_disabled");

@@ -1,0 +1,7 @@
+SELECT id, at, actor, action, target, detail, outcome FROM audit_log
+WHERE ($1::BIGINT IS NULL OR at >= $1)
+  AND ($2::BIGINT IS NULL OR at < $2)
+  AND ($3::TEXT IS NULL OR actor = $3)
+  AND ($4::TEXT IS NULL OR action = $4)
+ORDER BY id DESC
+LIMIT $5 OFFSET $6

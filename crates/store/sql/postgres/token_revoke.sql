@@ -1,0 +1,1 @@
+UPDATE api_tokens SET revoked = TRUE WHERE id = $1

@@ -1,0 +1,2 @@
+UPDATE users SET disabled = ?2 WHERE username = ?1
+RETURNING id
