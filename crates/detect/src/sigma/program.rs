@@ -463,12 +463,27 @@ impl Program {
 /// Lowercases `text` into `out` the way [`fold`] does, reusing `out`'s memory.
 fn fold_into(text: &str, out: &mut String) {
     out.clear();
-    if text.is_ascii() {
-        out.push_str(text);
-        out.make_ascii_lowercase();
-    } else {
-        // Full Unicode lowercasing (final sigma and all), as `fold` and the patterns use.
+    if text.contains('\u{3a3}') {
+        // A capital sigma lowercases by its context (final or not): leave it to `std`.
         out.push_str(&text.to_lowercase());
+        return;
+    }
+    // Otherwise lowercasing is per character: ASCII runs in bulk, the rest one by one.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_lowercase());
+            rest = chars.as_str();
+        }
     }
 }
 
@@ -598,4 +613,37 @@ pub(crate) fn time_part(text: &str, part: TimePart) -> Option<i64> {
         TimePart::Month => civil.month() as i64,
         TimePart::Year => civil.year() as i64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn folding_in_runs_equals_unicode_lowercasing(
+            text in "(\\PC|[A-Za-z ]|[ΑΣΩσς]|\u{130}|\u{212a})*"
+        ) {
+            let mut out = String::from("leftover");
+            fold_into(&text, &mut out);
+            prop_assert_eq!(&out, &text.to_lowercase());
+            prop_assert_eq!(fold(&text).into_owned(), text.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn final_sigma_and_expanding_characters_fold_like_std() {
+        for text in [
+            "ΟΔΟΣ a",
+            "ΟΔΟΣa",
+            "İstanbul C:\\WINDOWS",
+            "\u{212a}ELVIN",
+            "MiXeD ÄÖÜ x",
+        ] {
+            let mut out = String::new();
+            fold_into(text, &mut out);
+            assert_eq!(out, text.to_lowercase(), "{text}");
+        }
+    }
 }
