@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account_store;
 mod accounts;
 mod common;
 mod error;

@@ -38,6 +38,11 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// A write transaction (the name the SQLite backend's single writer gives it too).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
     /// Connects to `url` (`postgres://…`) and migrates the database.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = url
