@@ -35,8 +35,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run Rampart in the foreground: the feed scheduler (and, in later releases, the API,
-    /// detection and mail filter).
+    /// Run Rampart in the foreground: the feed scheduler, detection and the HTTP API (and, in
+    /// later releases, the mail filter).
     Serve(commands::serve::ServeArgs),
     /// Threat intelligence: import, show, search, export, suppress.
     #[command(subcommand)]

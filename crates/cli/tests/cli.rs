@@ -179,7 +179,7 @@ fn serve_runs_the_feed_scheduler_until_terminated() {
     let config = rampart.write(
         "rampart.toml",
         &format!(
-            "data_dir = \"{dir}\"\n\n[[sources]]\nname = \"local\"\nformat = \"text\"\nurl = \"{feed}\"\ninterval = \"1h\"\n",
+            "data_dir = \"{dir}\"\n\n[[sources]]\nname = \"local\"\nformat = \"text\"\nurl = \"{feed}\"\ninterval = \"1h\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n",
             dir = rampart.dir.path().join("data").display()
         ),
     );

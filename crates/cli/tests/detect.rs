@@ -178,6 +178,8 @@ inputs = [{{ kind = "syslog-udp", listen = "127.0.0.1:0" }}, {{ kind = "syslog-t
 [detect.archive]
 dir = "{data}/archive"
 retention = "7d"
+[server]
+listen = "127.0.0.1:0"
 "#,
             data = data.display(),
             alerts = alerts_file.display()

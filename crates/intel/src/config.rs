@@ -50,6 +50,10 @@ pub struct Config {
     /// table here so that intel does not depend on detection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect: Option<toml::Table>,
+    /// The `[server]` section (HTTP listener, limits), read by the server
+    /// (`rampart_server::config`); a table here for the same reason as `detect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<toml::Table>,
 }
 
 fn default_data_dir() -> PathBuf {

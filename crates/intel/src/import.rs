@@ -338,6 +338,34 @@ pub async fn current_suppression(
     })
 }
 
+/// Applies `suppress` (usually [`current_suppression`]) to every stored indicator again, after
+/// the allowlist or the warninglists changed; returns how many indicators changed.
+pub async fn reapply_suppression(
+    store: &dyn Store,
+    suppress: Option<Arc<dyn Suppress>>,
+) -> Result<u64, StoreError> {
+    let mut query = rampart_store::SearchQuery {
+        limit: 5000,
+        ..rampart_store::SearchQuery::default()
+    };
+    let mut changed = 0u64;
+    loop {
+        let page = store.search(&query).await?;
+        let Some(last) = page.last() else { break };
+        query.after_id = Some(last.id);
+        let mut changes = Vec::new();
+        for stored in page {
+            let reason = suppress.as_ref().and_then(|s| s.reason(&stored.indicator));
+            if reason != stored.suppressed {
+                changes.push((stored.indicator, reason));
+            }
+        }
+        changed += changes.len() as u64;
+        store.set_suppressions(&changes).await?;
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sniff_format;

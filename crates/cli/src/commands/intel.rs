@@ -142,26 +142,7 @@ fn canonical_allow_value(raw: &str) -> anyhow::Result<String> {
 /// Re-applies the suppression lists to every indicator; returns how many changed.
 async fn resuppress(ctx: &Context, store: &dyn rampart_store::Store) -> anyhow::Result<u64> {
     let suppress = ctx.suppression(store).await?;
-    let mut query = SearchQuery {
-        limit: 5000,
-        ..SearchQuery::default()
-    };
-    let mut changed = 0u64;
-    loop {
-        let page = store.search(&query).await?;
-        let Some(last) = page.last() else { break };
-        query.after_id = Some(last.id);
-        let mut changes = Vec::new();
-        for stored in page {
-            let reason = suppress.as_ref().and_then(|s| s.reason(&stored.indicator));
-            if reason != stored.suppressed {
-                changes.push((stored.indicator, reason));
-            }
-        }
-        changed += changes.len() as u64;
-        store.set_suppressions(&changes).await?;
-    }
-    Ok(changed)
+    Ok(rampart_intel::import::reapply_suppression(store, suppress).await?)
 }
 
 async fn import(ctx: Context, args: ImportArgs) -> anyhow::Result<std::process::ExitCode> {

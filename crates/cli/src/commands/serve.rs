@@ -1,16 +1,31 @@
-//! `rampart serve`: the main job, in the foreground.
+//! `rampart serve`: the main job, in the foreground — the feed scheduler, detection and the
+//! HTTP API, until Ctrl-C or SIGTERM.
 
+use std::time::Duration;
+
+use anyhow::Context as _;
 use clap::Args;
 use rampart_intel::scheduler::{self, Puller};
+use rampart_server::{AppState, ServerConfig};
+use tokio::sync::watch;
 
 use crate::context::Context;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {}
 
+/// How long requests in flight may take to finish after a stop was asked for.
+const HTTP_DRAIN: Duration = Duration::from_secs(10);
+
 pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    let server_config = ServerConfig::from_table(ctx.config.server.as_ref())?;
     let store = ctx.store().await?;
     let suppress = ctx.warninglists()?;
+    // Bound before anything runs, so that a taken port stops `serve` at once.
+    let listener = tokio::net::TcpListener::bind(server_config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} for HTTP", server_config.listen))?;
+    let http_address = listener.local_addr()?;
     let sources = store.sources().await?;
     let enabled = sources
         .iter()
@@ -29,9 +44,29 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         store.backend(),
         sources.len()
     );
+    // One stop signal, seen by every part.
+    let (stop_sender, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_sender.send(true);
+    });
+    let stopped = |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+
+    let state = AppState::builder(store.clone(), server_config)
+        .warninglists(suppress.clone())
+        .build();
+    let http = tokio::spawn(rampart_server::serve(
+        listener,
+        state,
+        stopped(stop.clone()),
+    ));
+    eprintln!("rampart serve: http listening on http://{http_address}");
+
     let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
     let puller = Puller::new(store, super::http_client()?, suppress);
-    let scheduler = scheduler::run(puller, ctx.config.concurrent_pulls, shutdown_signal());
+    let scheduler = scheduler::run(puller, ctx.config.concurrent_pulls, stopped(stop.clone()));
     match &detection {
         Some(detection) => {
             // The status file is rewritten while serving, for operators and tests.
@@ -51,8 +86,28 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     if let Some(detection) = detection {
         detection.stop().await;
     }
+    let mut failed = false;
+    match tokio::time::timeout(HTTP_DRAIN, http).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(err))) => {
+            eprintln!("rampart serve: http server failed: {err}");
+            failed = true;
+        }
+        Ok(Err(err)) => {
+            eprintln!("rampart serve: http server task failed: {err}");
+            failed = true;
+        }
+        Err(_) => eprintln!(
+            "rampart serve: http requests still running after {}s were cut off",
+            HTTP_DRAIN.as_secs()
+        ),
+    }
     eprintln!("rampart serve: stopped");
-    Ok(std::process::ExitCode::SUCCESS)
+    Ok(if failed {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,0 +1,188 @@
+//! `rampart serve` answers HTTP: a user and a token made with `rampart admin`, an indicator
+//! imported with `rampart intel import`, read back over the API with a real HTTP client.
+
+mod support;
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use support::Rampart;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A running `serve`, killed if the test ends before it stopped (a failed assertion must not
+/// leave a server behind).
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts `serve` on the config and returns it with its HTTP address, read from stderr, and
+/// the rest of its stderr lines.
+fn start_serve(
+    rampart: &Rampart,
+    config: &str,
+) -> (Serve, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["--store", &rampart.store_url(), "--config", config, "serve"])
+        .current_dir(rampart.dir.path())
+        .env_remove("RAMPART_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = Serve(child);
+    let (lines_out, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_out.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
+        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
+            return (child, address.to_owned(), lines);
+        }
+        seen.push(line);
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rampart = Rampart::new();
+    let config = rampart.write(
+        "rampart.toml",
+        &format!(
+            "data_dir = \"{}\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n",
+            rampart.dir.path().join("data").display()
+        ),
+    );
+    let created = rampart.run_with_input(
+        &["admin", "create-user", "alice", "--role", "analyst"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = rampart
+        .ok(&[
+            "admin",
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--name",
+            "api-test",
+            "--role",
+            "read_only",
+        ])
+        .trim_end()
+        .to_owned();
+    let feed = rampart.write("bad.txt", "203.0.113.66\nevil.example\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &feed,
+        "--source",
+        "demo",
+        "--reliability",
+        "A",
+    ]);
+
+    let (mut child, base, lines) = start_serve(&rampart, &config);
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let document: serde_json::Value = client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(document["paths"]["/api/v1/indicators"]["get"].is_object());
+
+    let anonymous = client
+        .get(format!("{base}/api/v1/indicators"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let error: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "unauthorized");
+
+    let found = client
+        .get(format!("{base}/api/v1/indicators"))
+        .query(&[("q", "203.0.113")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.status(), 200);
+    let found: serde_json::Value = found.json().await.unwrap();
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["indicator"]["indicator"]["value"], "203.0.113.66");
+    assert!(items[0]["score"].as_u64().unwrap() > 0, "{found}");
+    assert_eq!(found["next"], serde_json::Value::Null);
+
+    // A read-only token may not suppress.
+    let refused = client
+        .post(format!("{base}/api/v1/indicators/suppress"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"value": "evil.example", "reason": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // SIGTERM: a clean stop, exit 0.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = child.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "serve did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The reader ends at the end of the pipe, which the exit closed.
+    let rest: Vec<String> = lines.iter().collect();
+    assert!(exit.success(), "{exit:?}: {rest:?}");
+    assert!(
+        rest.iter().any(|line| line == "rampart serve: stopped"),
+        "{rest:?}"
+    );
+}

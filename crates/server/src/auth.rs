@@ -1,0 +1,221 @@
+//! Who is calling, and whether they may: API tokens and browser sessions become a
+//! [`Principal`]; each route's [`Access`] is checked against its role before the handler runs.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use rampart_auth::{Action, ApiToken, Role, SecretHash, SessionId, Username, csrf_matches};
+use rampart_store::TokenCheck;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "rampart_session";
+/// The header a session's unsafe requests carry their CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What a route requires of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "action")]
+pub enum Access {
+    /// Anyone, unauthenticated (health checks, login, the OpenAPI document).
+    Public,
+    /// A logged-in browser session, whatever its role (logout).
+    Session,
+    /// Any principal whose role allows this action.
+    Action(Action),
+}
+
+/// How a principal proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PrincipalKind {
+    /// An API token, by its id.
+    Token { id: i64 },
+    /// A browser session, by the hash of its id.
+    Session { hash: SecretHash },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// How the audit log names it: `user:NAME` for a session, `token:NAME` for a token.
+    pub actor: String,
+    /// The account behind it.
+    pub username: Username,
+    /// The role it acts with (a token's own role, within its owner's).
+    pub role: Role,
+    pub kind: PrincipalKind,
+}
+
+/// Refuses with 403 unless the principal's role allows `action`.
+pub fn require(principal: &Principal, action: Action) -> Result<(), ApiError> {
+    if principal.role.allows(action) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "role {} may not {action}",
+            principal.role
+        )))
+    }
+}
+
+/// Whether a method changes state and so needs a CSRF token when sent by a browser.
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The value of one cookie in the `Cookie` headers.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// Authenticates a request: a bearer token if there is an `Authorization` header (which then
+/// decides alone), else the session cookie. Presented secrets are never echoed back.
+pub async fn authenticate(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let now = Timestamp::now();
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        let Some((scheme, token)) = value.trim().split_once(' ') else {
+            return Err(ApiError::unauthorized(
+                "malformed Authorization header: expected \"Bearer rmp_…\"",
+            ));
+        };
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(ApiError::unauthorized(
+                "unsupported authorization scheme: expected \"Bearer rmp_…\"",
+            ));
+        }
+        let hash = ApiToken::hash_presented(token.trim())
+            .map_err(|_| ApiError::unauthorized("malformed API token"))?;
+        return match state.store.authenticate_token(&hash, now).await? {
+            TokenCheck::Valid(record) => Ok(Principal {
+                actor: format!("token:{}", record.name),
+                username: record.owner,
+                role: record.role,
+                kind: PrincipalKind::Token { id: record.id },
+            }),
+            refused => Err(ApiError::unauthorized(
+                refused.refusal().unwrap_or("token refused"),
+            )),
+        };
+    }
+    if let Some(id) = cookie(headers, SESSION_COOKIE) {
+        let hash = SessionId::hash_presented(id)
+            .map_err(|_| ApiError::unauthorized("malformed session cookie"))?;
+        let Some(session) = state.store.session(&hash, now).await? else {
+            return Err(ApiError::unauthorized(
+                "the session has expired or ended; log in again",
+            ));
+        };
+        if is_unsafe(method) {
+            let presented = headers
+                .get(CSRF_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("");
+            if !csrf_matches(&session.csrf_token, presented) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "missing or wrong X-CSRF-Token header for this session",
+                ));
+            }
+        }
+        return Ok(Principal {
+            actor: format!("user:{}", session.user.username),
+            username: session.user.username,
+            role: session.user.role,
+            kind: PrincipalKind::Session { hash },
+        });
+    }
+    Err(ApiError::unauthorized(
+        "authentication required: an API token (Authorization: Bearer rmp_…) or a session",
+    ))
+}
+
+/// Route middleware: checks the route's [`Access`] and hands the [`Principal`] to the handler
+/// through the request's extensions.
+pub async fn check_access(
+    State((state, access)): State<(AppState, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let principal = match authenticate(&state, request.method(), request.headers()).await {
+        Ok(principal) => principal,
+        Err(error) => return error.into_response(),
+    };
+    let allowed = match access {
+        Access::Public => Ok(()),
+        Access::Session => match principal.kind {
+            PrincipalKind::Session { .. } => Ok(()),
+            PrincipalKind::Token { .. } => Err(ApiError::forbidden(
+                "this endpoint is for browser sessions, not API tokens",
+            )),
+        },
+        Access::Action(action) => require(&principal, action),
+    };
+    if let Err(error) = allowed {
+        return error.into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("authentication required"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            "a=1; rampart_session=rms_x; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("rms_x"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "rampart"), None);
+    }
+
+    #[test]
+    fn only_safe_methods_skip_csrf() {
+        assert!(!is_unsafe(&Method::GET));
+        assert!(!is_unsafe(&Method::HEAD));
+        assert!(is_unsafe(&Method::POST));
+        assert!(is_unsafe(&Method::DELETE));
+        assert!(is_unsafe(&Method::PUT));
+        assert!(is_unsafe(&Method::PATCH));
+    }
+}

@@ -1,0 +1,139 @@
+//! Every route, declared once: its method, path, what it requires, and its handler. The router
+//! and the OpenAPI document's security notes are both built from this table, and the RBAC
+//! test walks it.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use rampart_auth::Action;
+
+use crate::api::{alerts, assets, audit, health, indicators, session, sources};
+use crate::auth::Access;
+use crate::state::AppState;
+
+/// The HTTP methods routes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One route of the table.
+pub struct Route {
+    pub verb: Verb,
+    /// The path as axum and OpenAPI write it (`/api/v1/indicators/{kind}/{value}`).
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(verb: Verb, path: &'static str, access: Access, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route {
+        verb,
+        path,
+        access,
+        handler: on(verb.filter(), handler),
+    }
+}
+
+/// The route table.
+pub fn routes() -> Vec<Route> {
+    use Access::{Public, Session};
+    use Verb::{Delete, Get, Post};
+    let action = Access::Action;
+    vec![
+        route(Get, "/healthz", Public, health::healthz),
+        route(Get, "/readyz", Public, health::readyz),
+        route(Get, "/api/openapi.json", Public, crate::openapi::document),
+        route(Post, "/api/v1/session", Public, session::login),
+        route(Delete, "/api/v1/session", Session, session::logout),
+        route(
+            Get,
+            "/api/v1/indicators",
+            action(Action::ReadIntel),
+            indicators::search,
+        ),
+        route(
+            Post,
+            "/api/v1/indicators/suppress",
+            action(Action::WriteIntel),
+            indicators::suppress,
+        ),
+        route(
+            Get,
+            "/api/v1/indicators/{id}",
+            action(Action::ReadIntel),
+            indicators::show_by_id,
+        ),
+        route(
+            Get,
+            "/api/v1/indicators/{kind}/{value}",
+            action(Action::ReadIntel),
+            indicators::show,
+        ),
+        route(
+            Get,
+            "/api/v1/sources",
+            action(Action::ReadIntel),
+            sources::list,
+        ),
+        route(
+            Get,
+            "/api/v1/alerts",
+            action(Action::ReadAlerts),
+            alerts::list,
+        ),
+        route(
+            Get,
+            "/api/v1/assets",
+            action(Action::ReadAssets),
+            assets::list,
+        ),
+        route(Get, "/api/v1/audit", action(Action::ReadAudit), audit::list),
+    ]
+}
+
+/// The routes of the table, each behind its access check, without the outer layers.
+pub(crate) fn table_router(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for route in routes() {
+        let checked = route
+            .handler
+            .route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), route.access),
+                crate::auth::check_access,
+            ));
+        router = router.route(route.path, checked);
+    }
+    router
+}

@@ -1,0 +1,69 @@
+//! What every request can reach: the store, the settings, the start time.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rampart_intel::import::Suppress;
+use rampart_store::Store;
+
+use crate::config::ServerConfig;
+
+/// Shared, cheap to clone (one `Arc`). Later stages add their own handles here (TAXII
+/// collections, metrics, detection status) through [`AppStateBuilder`], so that adding one
+/// does not change every place a state is made.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub config: ServerConfig,
+    /// The configured warninglists, applied with the store's allowlist after a suppression.
+    pub warninglists: Option<Arc<dyn Suppress>>,
+    /// Whether clients reach us over TLS: session cookies are then marked `Secure`.
+    pub tls: bool,
+    pub started: Instant,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Starts a state with the required parts; the rest have defaults.
+    pub fn builder(store: Arc<dyn Store>, config: ServerConfig) -> AppStateBuilder {
+        AppStateBuilder {
+            inner: Inner {
+                store,
+                config,
+                warninglists: None,
+                tls: false,
+                started: Instant::now(),
+            },
+        }
+    }
+}
+
+/// Builds an [`AppState`].
+pub struct AppStateBuilder {
+    inner: Inner,
+}
+
+impl AppStateBuilder {
+    pub fn warninglists(mut self, warninglists: Option<Arc<dyn Suppress>>) -> AppStateBuilder {
+        self.inner.warninglists = warninglists;
+        self
+    }
+
+    pub fn tls(mut self, tls: bool) -> AppStateBuilder {
+        self.inner.tls = tls;
+        self
+    }
+
+    pub fn build(self) -> AppState {
+        AppState(Arc::new(self.inner))
+    }
+}
