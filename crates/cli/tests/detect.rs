@@ -116,39 +116,6 @@ fn rule_pack_overrides_survive_an_update() {
     );
 }
 
-/// Starts `rampart serve` and collects its standard error lines as they come.
-fn spawn_serve(
-    rampart: &Rampart,
-    config: &str,
-) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let store = format!(
-        "sqlite://{}",
-        rampart.dir.path().join("rampart.db").display()
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["--store", &store, "--config", config, "serve"])
-        .current_dir(rampart.dir.path())
-        .env_remove("RAMPART_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines_out, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines_out.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, lines)
-}
-
 /// Waits (up to 30 s) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -198,12 +165,13 @@ listen = "127.0.0.1:0"
         "90",
     ]);
 
-    let (mut child, lines) = spawn_serve(&rampart, &config);
+    let mut serve = rampart.serve(&config);
     let mut udp = None;
     let mut tcp = None;
     let mut seen = Vec::new();
     while udp.is_none() || tcp.is_none() {
-        let line = lines
+        let line = serve
+            .lines
             .recv_timeout(std::time::Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("serve did not report its listeners: {seen:?}"));
         if let Some(address) = line.strip_prefix("rampart serve: listening on syslog+udp://") {
@@ -291,9 +259,9 @@ listen = "127.0.0.1:0"
     let status: serde_json::Value = json(&last_status);
     assert_eq!(status["stream"]["retro_alerts"], 1, "{last_status}");
     let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &serve.child.id().to_string()])
         .status();
-    assert!(child.wait().unwrap().success());
+    assert!(serve.child.wait().unwrap().success());
     assert_eq!(
         read_alerts().iter().filter(|a| a["retro"] == true).count(),
         1,

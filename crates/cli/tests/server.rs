@@ -3,60 +3,23 @@
 
 mod support;
 
-use std::io::BufRead;
 use std::time::Duration;
 
-use support::Rampart;
+use support::{Rampart, Serve};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A running `serve`, killed if the test ends before it stopped (a failed assertion must not
-/// leave a server behind).
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts `serve` on the config and returns it with its HTTP address, read from stderr, and
-/// the rest of its stderr lines.
-fn start_serve(
-    rampart: &Rampart,
-    config: &str,
-) -> (Serve, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["--store", &rampart.store_url(), "--config", config, "serve"])
-        .current_dir(rampart.dir.path())
-        .env_remove("RAMPART_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let child = Serve(child);
-    let (lines_out, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines_out.send(line).is_err() {
-                break;
-            }
-        }
-    });
+/// Starts `serve` on the config and returns it with its HTTP address, read from stderr.
+fn start_serve(rampart: &Rampart, config: &str) -> (Serve, String) {
+    let serve = rampart.serve(config);
     let mut seen = Vec::new();
     loop {
-        let line = lines
+        let line = serve
+            .lines
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
         if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
-            return (child, address.to_owned(), lines);
+            return (serve, address.to_owned());
         }
         seen.push(line);
     }
@@ -107,7 +70,7 @@ async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
         "A",
     ]);
 
-    let (mut child, base, lines) = start_serve(&rampart, &config);
+    let (mut serve, base) = start_serve(&rampart, &config);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -166,20 +129,20 @@ async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
 
     // SIGTERM: a clean stop, exit 0.
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &serve.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let exit = loop {
-        if let Some(exit) = child.0.try_wait().unwrap() {
+        if let Some(exit) = serve.child.try_wait().unwrap() {
             break exit;
         }
         assert!(std::time::Instant::now() < deadline, "serve did not stop");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     // The reader ends at the end of the pipe, which the exit closed.
-    let rest: Vec<String> = lines.iter().collect();
+    let rest: Vec<String> = serve.lines.iter().collect();
     assert!(exit.success(), "{exit:?}: {rest:?}");
     assert!(
         rest.iter().any(|line| line == "rampart serve: stopped"),

@@ -73,3 +73,47 @@ impl Rampart {
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
 }
+
+/// A running `rampart serve` with its standard error lines as they come; killed if the test
+/// ends before it stopped (a failed assertion must not leave a server behind).
+pub struct Serve {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Rampart {
+    /// Starts `rampart serve` on this directory's store with `config`.
+    pub fn serve(&self, config: &str) -> Serve {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["--store", &self.store_url(), "--config", config, "serve"])
+            .current_dir(self.dir.path())
+            .env_remove("RAMPART_CONFIG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (lines_out, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if lines_out.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Serve { child, lines }
+    }
+}
