@@ -59,6 +59,14 @@ pub(crate) struct Program {
     triggers: HashMap<u32, Vec<u32>>,
 }
 
+/// The event being evaluated and what its atoms are read against.
+struct Subject<'a> {
+    event: &'a Event,
+    atoms: &'a [Atom],
+    mapping: &'a Mapping,
+    layout: usize,
+}
+
 /// Per-thread working memory for one evaluation, reused so an event allocates nothing.
 #[derive(Default)]
 pub(crate) struct Scratch {
@@ -318,6 +326,12 @@ impl Program {
         layout: usize,
         scratch: &mut Scratch,
     ) {
+        let subject = Subject {
+            event,
+            atoms,
+            mapping,
+            layout,
+        };
         let found = self.resolver.resolve(&event.fields);
         let mut values: Vec<Cow<'_, str>> = Vec::new();
         let mut folded = std::mem::take(&mut scratch.folded);
@@ -337,10 +351,7 @@ impl Program {
                 (true, false),
                 &values,
                 &mut folded,
-                event,
-                atoms,
-                mapping,
-                layout,
+                &subject,
                 scratch,
             );
         }
@@ -350,17 +361,7 @@ impl Program {
                 // Absent, or present holding null: `exists` tells the two apart.
                 let null = value.is_some();
                 let field = &self.fields[index as usize];
-                self.scan(
-                    field,
-                    (false, null),
-                    &[],
-                    &mut folded,
-                    event,
-                    atoms,
-                    mapping,
-                    layout,
-                    scratch,
-                );
+                self.scan(field, (false, null), &[], &mut folded, &subject, scratch);
             }
         }
         if let Some(index) = self.keyword_field {
@@ -387,10 +388,7 @@ impl Program {
                 (present, false),
                 &values,
                 &mut folded,
-                event,
-                atoms,
-                mapping,
-                layout,
+                &subject,
                 scratch,
             );
             values.clear();
@@ -400,17 +398,13 @@ impl Program {
     }
 
     /// Runs one field's automata, regexes and direct tests over its values.
-    #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         field: &FieldProgram,
         (present, null): (bool, bool),
         values: &[Cow<'_, str>],
         folded: &mut String,
-        event: &Event,
-        atoms: &[Atom],
-        mapping: &Mapping,
-        layout: usize,
+        subject: &Subject<'_>,
         scratch: &mut Scratch,
     ) {
         for value in values {
@@ -446,13 +440,11 @@ impl Program {
         }
         for id in &field.direct {
             if direct_test(
-                &atoms[*id as usize].test,
+                &subject.atoms[*id as usize].test,
                 present,
                 null,
                 values,
-                event,
-                mapping,
-                layout,
+                subject,
             ) {
                 scratch.mark(*id);
             }
@@ -536,10 +528,14 @@ fn direct_test(
     present: bool,
     null: bool,
     values: &[Cow<'_, str>],
-    event: &Event,
-    mapping: &Mapping,
-    layout: usize,
+    subject: &Subject<'_>,
 ) -> bool {
+    let Subject {
+        event,
+        mapping,
+        layout,
+        ..
+    } = *subject;
     match test {
         Test::Null => !present,
         // The specification's modifier appendix: exists "only verifies the presence of a
