@@ -29,6 +29,11 @@ pub enum Access {
     Session,
     /// Any principal whose role allows this action.
     Action(Action),
+    /// A dashboard page: a browser session only (API tokens are not looked at), whose role
+    /// allows the action if one is named. Without a session the browser is sent to `/login`;
+    /// a role without the action gets a 403 page. Unsafe methods carry the session's CSRF
+    /// token as the form field `csrf`, checked here before the handler runs.
+    Page(Option<Action>),
 }
 
 /// How a principal proved who it is.
@@ -50,6 +55,8 @@ pub struct Principal {
     /// The role it acts with (a token's own role, within its owner's).
     pub role: Role,
     pub kind: PrincipalKind,
+    /// A session's CSRF token, which the dashboard's forms carry.
+    pub csrf_token: Option<String>,
 }
 
 /// Refuses with 403 unless the principal's role allows `action`.
@@ -65,7 +72,7 @@ pub fn require(principal: &Principal, action: Action) -> Result<(), ApiError> {
 }
 
 /// Whether a method changes state and so needs a CSRF token when sent by a browser.
-fn is_unsafe(method: &Method) -> bool {
+pub(crate) fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
@@ -79,6 +86,19 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// The session behind a dashboard request: `None` without a live one (no cookie, a malformed
+/// or ended one), so that the page can send the browser to the login form.
+pub(crate) async fn page_principal(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    match session_principal(state, headers, Timestamp::now()).await {
+        Ok(principal) => Ok(principal),
+        Err(error) if error.status == axum::http::StatusCode::UNAUTHORIZED => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Authenticates a request: a bearer token if there is an `Authorization` header (which then
@@ -111,26 +131,21 @@ pub async fn authenticate(
                 username: record.owner,
                 role: record.role,
                 kind: PrincipalKind::Token { id: record.id },
+                csrf_token: None,
             }),
             refused => Err(ApiError::unauthorized(
                 refused.refusal().unwrap_or("token refused"),
             )),
         };
     }
-    if let Some(id) = cookie(headers, SESSION_COOKIE) {
-        let hash = SessionId::hash_presented(id)
-            .map_err(|_| ApiError::unauthorized("malformed session cookie"))?;
-        let Some(session) = state.store.session(&hash, now).await? else {
-            return Err(ApiError::unauthorized(
-                "the session has expired or ended; log in again",
-            ));
-        };
+    if let Some(principal) = session_principal(state, headers, now).await? {
         if is_unsafe(method) {
             let presented = headers
                 .get(CSRF_HEADER)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("");
-            if !csrf_matches(&session.csrf_token, presented) {
+            let expected = principal.csrf_token.as_deref().unwrap_or_default();
+            if !csrf_matches(expected, presented) {
                 return Err(ApiError::new(
                     axum::http::StatusCode::FORBIDDEN,
                     "csrf_failed",
@@ -138,16 +153,37 @@ pub async fn authenticate(
                 ));
             }
         }
-        return Ok(Principal {
-            actor: format!("user:{}", session.user.username),
-            username: session.user.username,
-            role: session.user.role,
-            kind: PrincipalKind::Session { hash },
-        });
+        return Ok(principal);
     }
     Err(ApiError::unauthorized(
         "authentication required: an API token (Authorization: Bearer rmp_…) or a session",
     ))
+}
+
+/// The principal of the request's session cookie, if it names a live session; `Err` for a
+/// malformed cookie or an ended session. The CSRF check is the caller's.
+async fn session_principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = SessionId::hash_presented(id)
+        .map_err(|_| ApiError::unauthorized("malformed session cookie"))?;
+    let Some(session) = state.store.session(&hash, now).await? else {
+        return Err(ApiError::unauthorized(
+            "the session has expired or ended; log in again",
+        ));
+    };
+    Ok(Some(Principal {
+        actor: format!("user:{}", session.user.username),
+        username: session.user.username,
+        role: session.user.role,
+        kind: PrincipalKind::Session { hash },
+        csrf_token: Some(session.csrf_token),
+    }))
 }
 
 /// Route middleware: checks the route's [`Access`] and hands the [`Principal`] to the handler
@@ -160,12 +196,15 @@ pub async fn check_access(
     if access == Access::Public {
         return next.run(request).await;
     }
+    if let Access::Page(action) = access {
+        return crate::web::check_page(&state, action, request, next).await;
+    }
     let principal = match authenticate(&state, request.method(), request.headers()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
     };
     let allowed = match access {
-        Access::Public => Ok(()),
+        Access::Public | Access::Page(_) => Ok(()),
         Access::Session => match principal.kind {
             PrincipalKind::Session { .. } => Ok(()),
             PrincipalKind::Token { .. } => Err(ApiError::forbidden(

@@ -21,6 +21,7 @@ pub mod error;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 

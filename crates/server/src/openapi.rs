@@ -33,6 +33,8 @@ use crate::routes::{Verb, routes};
         crate::api::indicators::suppress,
         crate::api::sources::list,
         crate::api::alerts::list,
+        crate::api::alerts::acknowledge,
+        crate::api::alerts::false_positive,
         crate::api::assets::list,
         crate::api::audit::list,
         document,
@@ -99,7 +101,7 @@ pub fn build() -> Document {
             .entry("default".into())
             .or_insert_with(|| RefOr::T(error.clone()));
         let (security, action) = match route.access {
-            Access::Public => (Vec::new(), None),
+            Access::Public | Access::Page(_) => (Vec::new(), None),
             Access::Session => (
                 vec![SecurityRequirement::new("session", Vec::<String>::new())],
                 None,

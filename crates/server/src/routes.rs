@@ -11,6 +11,7 @@ use rampart_auth::Action;
 use crate::api::{alerts, assets, audit, health, indicators, session, sources};
 use crate::auth::Access;
 use crate::state::AppState;
+use crate::web;
 
 /// The HTTP methods routes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Route {
     /// The path as axum and OpenAPI write it (`/api/v1/indicators/{kind}/{value}`).
     pub path: &'static str,
     pub access: Access,
+    /// A dashboard page (HTML for browsers), not part of the API nor of its OpenAPI document.
+    pub page: bool,
     handler: MethodRouter<AppState>,
 }
 
@@ -62,13 +65,26 @@ where
         verb,
         path,
         access,
+        page: false,
         handler: on(verb.filter(), handler),
+    }
+}
+
+/// A dashboard route: like [`route`], marked as a page.
+fn page<H, T>(verb: Verb, path: &'static str, access: Access, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route {
+        page: true,
+        ..route(verb, path, access, handler)
     }
 }
 
 /// The route table.
 pub fn routes() -> Vec<Route> {
-    use Access::{Public, Session};
+    use Access::{Page, Public, Session};
     use Verb::{Delete, Get, Post};
     let action = Access::Action;
     vec![
@@ -114,12 +130,84 @@ pub fn routes() -> Vec<Route> {
             alerts::list,
         ),
         route(
+            Post,
+            "/api/v1/alerts/{id}/acknowledge",
+            action(Action::TriageAlerts),
+            alerts::acknowledge,
+        ),
+        route(
+            Post,
+            "/api/v1/alerts/{id}/false-positive",
+            action(Action::TriageAlerts),
+            alerts::false_positive,
+        ),
+        route(
             Get,
             "/api/v1/assets",
             action(Action::ReadAssets),
             assets::list,
         ),
         route(Get, "/api/v1/audit", action(Action::ReadAudit), audit::list),
+        // The dashboard.
+        page(Get, "/static/rampart.css", Public, web::stylesheet),
+        page(Get, "/login", Public, web::login::form),
+        page(Post, "/login", Public, web::login::submit),
+        page(Post, "/logout", Page(None), web::login::logout),
+        page(Get, "/", Page(Some(Action::ReadIntel)), web::overview::page),
+        page(
+            Get,
+            "/indicators",
+            Page(Some(Action::ReadIntel)),
+            web::indicators::search,
+        ),
+        page(
+            Get,
+            "/indicators/{id}",
+            Page(Some(Action::ReadIntel)),
+            web::indicators::detail,
+        ),
+        page(
+            Post,
+            "/indicators/suppress",
+            Page(Some(Action::WriteIntel)),
+            web::indicators::suppress,
+        ),
+        page(
+            Post,
+            "/indicators/unsuppress",
+            Page(Some(Action::WriteIntel)),
+            web::indicators::unsuppress,
+        ),
+        page(
+            Get,
+            "/alerts",
+            Page(Some(Action::ReadAlerts)),
+            web::alerts::queue,
+        ),
+        page(
+            Post,
+            "/alerts/{id}/acknowledge",
+            Page(Some(Action::TriageAlerts)),
+            web::alerts::acknowledge,
+        ),
+        page(
+            Post,
+            "/alerts/{id}/false-positive",
+            Page(Some(Action::TriageAlerts)),
+            web::alerts::false_positive,
+        ),
+        page(
+            Get,
+            "/feeds",
+            Page(Some(Action::ReadIntel)),
+            web::lists::feeds,
+        ),
+        page(
+            Get,
+            "/assets",
+            Page(Some(Action::ReadAssets)),
+            web::lists::assets,
+        ),
     ]
 }
 

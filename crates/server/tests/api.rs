@@ -11,7 +11,10 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use jiff::Timestamp;
 use rampart_auth::passwords::Hasher;
 use rampart_auth::{ApiToken, Role, Username};
-use rampart_model::{Indicator, IndicatorKind, Observation, SourceInfo};
+use rampart_model::{
+    Alert, Detection, EventRef, Indicator, IndicatorKind, MatchedField, Observation, Severity,
+    SourceInfo,
+};
 use rampart_server::auth::Access;
 use rampart_server::routes::{Verb, routes};
 use rampart_server::{AppState, ServerConfig};
@@ -31,6 +34,8 @@ struct Harness {
     tokens: BTreeMap<&'static str, String>,
     /// The seeded indicators' ids, by value.
     ids: BTreeMap<String, i64>,
+    /// The seeded alert's id.
+    alert_id: i64,
 }
 
 fn username(role: Role) -> String {
@@ -106,6 +111,8 @@ async fn harness() -> Harness {
         }])
         .await
         .unwrap();
+    store.record_alerts(&[seed_alert()]).await.unwrap();
+    let alert_id = store.alerts(&Default::default()).await.unwrap()[0].id;
     let config = ServerConfig {
         body_limit: BODY_LIMIT,
         ..ServerConfig::default()
@@ -117,7 +124,29 @@ async fn harness() -> Harness {
         app,
         tokens,
         ids,
+        alert_id,
     }
+}
+
+/// An indicator match on evil.example from a host of the mail gateway asset.
+fn seed_alert() -> Alert {
+    Alert::new(
+        Detection::Indicator {
+            id: 1,
+            kind: IndicatorKind::Domain,
+            value: "evil.example".into(),
+            score: 60.0,
+            sources: vec!["seed".into()],
+        },
+        Severity::Medium,
+        vec![],
+        vec![MatchedField {
+            field: "source.ip".into(),
+            value: "192.0.2.10".into(),
+        }],
+        EventRef::line("dns.jsonl", 3),
+        Timestamp::now(),
+    )
 }
 
 struct Reply {
@@ -136,7 +165,10 @@ impl Harness {
             .await
             .unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = if text.is_empty() {
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+        let body = if text.is_empty() || !is_json {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
@@ -770,8 +802,10 @@ async fn the_openapi_document_lists_exactly_the_route_table() {
             }
         }
     }
+    // Dashboard pages are for browsers, not part of the API: deliberately undocumented.
     let mut table: Vec<(String, String)> = routes()
         .iter()
+        .filter(|route| !route.page)
         .map(|route| (route.verb.method().to_string(), route.path.to_owned()))
         .collect();
     documented.sort();
@@ -783,32 +817,103 @@ async fn the_openapi_document_lists_exactly_the_route_table() {
     assert_eq!(document["paths"]["/healthz"]["get"]["security"], json!([]));
 }
 
+/// What a sample request sends.
+enum SampleBody {
+    None,
+    Json(Value),
+    /// A form; `{csrf}` is replaced by the caller's session CSRF token (empty for others),
+    /// `{role}` by the caller's role (`anonymous` without one).
+    Form(&'static str),
+}
+
+/// The login form's double-submit token the RBAC walk sends as cookie and field.
+const LOGIN_TOKEN: &str = "rbac-walk-login-token";
+
 /// A request for each route of the table that succeeds when the caller may make it. A new
 /// route without one here fails the RBAC walk.
-fn sample(h: &Harness, verb: Verb, path: &str) -> Option<(String, Option<Value>)> {
+fn sample(h: &Harness, verb: Verb, path: &str) -> Option<(String, SampleBody)> {
     let evil = h.ids["evil.example"];
+    let alert = h.alert_id;
     let (uri, body) = match (verb, path) {
-        (Verb::Get, "/healthz" | "/readyz" | "/api/openapi.json") => (path.to_owned(), None),
+        (Verb::Get, "/healthz" | "/readyz" | "/api/openapi.json") => {
+            (path.to_owned(), SampleBody::None)
+        }
         (Verb::Post, "/api/v1/session") => (
             path.to_owned(),
-            Some(json!({"username": username(Role::ReadOnly), "password": PASSWORD})),
+            SampleBody::Json(json!({"username": username(Role::ReadOnly), "password": PASSWORD})),
         ),
-        (Verb::Delete, "/api/v1/session") => (path.to_owned(), None),
-        (Verb::Get, "/api/v1/indicators") => ("/api/v1/indicators?q=example".into(), None),
+        (Verb::Delete, "/api/v1/session") => (path.to_owned(), SampleBody::None),
+        (Verb::Get, "/api/v1/indicators") => {
+            ("/api/v1/indicators?q=example".into(), SampleBody::None)
+        }
         (Verb::Post, "/api/v1/indicators/suppress") => (
             path.to_owned(),
-            Some(json!({"value": "198.51.100.0/24", "reason": "rbac walk"})),
+            SampleBody::Json(json!({"value": "198.51.100.0/24", "reason": "rbac walk"})),
         ),
-        (Verb::Get, "/api/v1/indicators/{id}") => (format!("/api/v1/indicators/{evil}"), None),
-        (Verb::Get, "/api/v1/indicators/{kind}/{value}") => {
-            ("/api/v1/indicators/domain/evil.example".into(), None)
+        (Verb::Get, "/api/v1/indicators/{id}") => {
+            (format!("/api/v1/indicators/{evil}"), SampleBody::None)
         }
+        (Verb::Get, "/api/v1/indicators/{kind}/{value}") => (
+            "/api/v1/indicators/domain/evil.example".into(),
+            SampleBody::None,
+        ),
         (Verb::Get, "/api/v1/sources" | "/api/v1/alerts" | "/api/v1/assets" | "/api/v1/audit") => {
-            (format!("{path}?limit=5"), None)
+            (format!("{path}?limit=5"), SampleBody::None)
         }
+        (Verb::Post, "/api/v1/alerts/{id}/acknowledge") => (
+            format!("/api/v1/alerts/{alert}/acknowledge"),
+            SampleBody::None,
+        ),
+        (Verb::Post, "/api/v1/alerts/{id}/false-positive") => (
+            format!("/api/v1/alerts/{alert}/false-positive"),
+            SampleBody::Json(json!({"note": "rbac walk"})),
+        ),
+        // The dashboard.
+        (Verb::Get, "/static/rampart.css" | "/login" | "/" | "/feeds" | "/assets") => {
+            (path.to_owned(), SampleBody::None)
+        }
+        (Verb::Post, "/login") => (
+            path.to_owned(),
+            SampleBody::Form(
+                "csrf=rbac-walk-login-token&username=read-only-user&password=correct+horse+battery+staple&next=%2Falerts",
+            ),
+        ),
+        (Verb::Post, "/logout") => (path.to_owned(), SampleBody::Form("csrf={csrf}")),
+        (Verb::Get, "/indicators") => ("/indicators?q=evil".into(), SampleBody::None),
+        (Verb::Get, "/indicators/{id}") => (format!("/indicators/{evil}"), SampleBody::None),
+        (Verb::Post, "/indicators/suppress") => (
+            path.to_owned(),
+            SampleBody::Form(
+                "csrf={csrf}&value={role}.rbac.example&reason=rbac+walk&back=%2Findicators",
+            ),
+        ),
+        // Each role lifts the entry it made with the suppress page just before (routes run in
+        // table order): lifting an entry that is gone answers 404.
+        (Verb::Post, "/indicators/unsuppress") => (
+            path.to_owned(),
+            SampleBody::Form("csrf={csrf}&value={role}.rbac.example&back=%2Findicators"),
+        ),
+        (Verb::Get, "/alerts") => ("/alerts?status=queue".into(), SampleBody::None),
+        (Verb::Post, "/alerts/{id}/acknowledge") => (
+            format!("/alerts/{alert}/acknowledge"),
+            SampleBody::Form("csrf={csrf}&note=rbac+walk"),
+        ),
+        (Verb::Post, "/alerts/{id}/false-positive") => (
+            format!("/alerts/{alert}/false-positive"),
+            SampleBody::Form("csrf={csrf}"),
+        ),
         _ => return None,
     };
     Some((uri, body))
+}
+
+/// Whether a reply is the dashboard sending a browser to log in.
+fn sent_to_login(reply: &Reply) -> bool {
+    reply.status == StatusCode::SEE_OTHER
+        && reply.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -830,6 +935,11 @@ async fn rbac_every_route_with_every_role() {
             .unwrap_or_else(|| panic!("no RBAC sample for {:?} {}", route.verb, route.path));
         for caller in &callers {
             let mut request = Request::builder().method(route.verb.method()).uri(&uri);
+            let mut csrf = String::new();
+            let role_name = match caller {
+                Caller::Anonymous => "anonymous".to_owned(),
+                Caller::Token(role) | Caller::Session(role) => role.as_str().replace('_', "-"),
+            };
             match caller {
                 Caller::Anonymous => {}
                 Caller::Token(role) => {
@@ -837,21 +947,68 @@ async fn rbac_every_route_with_every_role() {
                         request.header(header::AUTHORIZATION, format!("Bearer {}", h.token(*role)));
                 }
                 Caller::Session(role) => {
-                    // A fresh session each time: the logout route ends the one it is sent with.
-                    let (cookie, csrf) = h.login(&username(*role), PASSWORD).await.ok().unwrap();
+                    // A fresh session each time: the logout routes end the one they are sent
+                    // with.
+                    let (cookie, token) = h.login(&username(*role), PASSWORD).await.ok().unwrap();
                     request = request
                         .header(header::COOKIE, cookie)
-                        .header("X-CSRF-Token", csrf);
+                        .header("X-CSRF-Token", &token);
+                    csrf = token;
                 }
             }
+            if route.path == "/login" && route.verb == Verb::Post {
+                request = request.header(header::COOKIE, format!("rampart_login={LOGIN_TOKEN}"));
+            }
             let request = match &body {
-                Some(body) => request
+                SampleBody::Json(body) => request
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(Body::from(body.to_string())),
-                None => request.body(Body::empty()),
+                SampleBody::Form(form) => request
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(
+                        form.replace("{csrf}", &csrf).replace("{role}", &role_name),
+                    )),
+                SampleBody::None => request.body(Body::empty()),
             }
             .unwrap();
             let reply = h.send(request).await;
+            let context = format!(
+                "{caller:?} {:?} {} → {}: {}",
+                route.verb, route.path, reply.status, reply.text
+            );
+            // Pages look at browser sessions only: without one (anonymous, or an API token)
+            // the browser is sent to the login form; a role without the action gets a 403
+            // page; anything else is a page or a redirect after a form.
+            if let Access::Page(action) = route.access {
+                match caller {
+                    Caller::Anonymous | Caller::Token(_) => {
+                        assert!(
+                            sent_to_login(&reply),
+                            "expected a login redirect: {context}"
+                        );
+                    }
+                    Caller::Session(role) if action.is_some_and(|action| !role.allows(action)) => {
+                        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{context}");
+                        assert!(
+                            reply.headers[header::CONTENT_TYPE]
+                                .to_str()
+                                .unwrap()
+                                .starts_with("text/html"),
+                            "{context}"
+                        );
+                    }
+                    Caller::Session(_) => {
+                        let redirected =
+                            reply.status == StatusCode::SEE_OTHER && !sent_to_login(&reply);
+                        assert!(
+                            reply.status.is_success() || redirected,
+                            "expected a page: {context}"
+                        );
+                    }
+                }
+                checked += 1;
+                continue;
+            }
             let expected = match (route.access, caller) {
                 (Access::Public, _) => None,
                 (_, Caller::Anonymous) => Some(StatusCode::UNAUTHORIZED),
@@ -860,13 +1017,15 @@ async fn rbac_every_route_with_every_role() {
                 (Access::Action(action), Caller::Token(role) | Caller::Session(role)) => {
                     (!role.allows(action)).then_some(StatusCode::FORBIDDEN)
                 }
+                (Access::Page(_), _) => unreachable!("pages are checked above"),
             };
-            let context = format!(
-                "{caller:?} {:?} {} → {}: {}",
-                route.verb, route.path, reply.status, reply.text
-            );
             match expected {
-                None => assert!(reply.status.is_success(), "expected 2xx: {context}"),
+                // A public page may send a logged-in browser on (`/login` → `/`).
+                None => assert!(
+                    reply.status.is_success()
+                        || (route.page && reply.status == StatusCode::SEE_OTHER),
+                    "expected 2xx: {context}"
+                ),
                 Some(status) => {
                     assert_eq!(reply.status, status, "{context}");
                     let code = if status == StatusCode::UNAUTHORIZED {
@@ -886,5 +1045,340 @@ async fn rbac_every_route_with_every_role() {
         routes()
             .iter()
             .any(|route| route.access == Access::Action(rampart_auth::Action::ReadAudit))
+    );
+}
+
+#[tokio::test]
+async fn alerts_are_triaged_over_the_api_and_audited() {
+    let h = harness().await;
+    let analyst = h.token(Role::Analyst).to_owned();
+    let id = h.alert_id;
+    let reply = h
+        .send(
+            authorized(
+                Request::post(format!("/api/v1/alerts/{id}/acknowledge")),
+                &analyst,
+            )
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"note": "on it"}).to_string()))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["status"], "acknowledged");
+    assert_eq!(reply.body["triage"]["by"], "token:analyst-token");
+    assert_eq!(reply.body["triage"]["note"], "on it");
+
+    let listed = h
+        .get("/api/v1/alerts?status=acknowledged", Role::ReadOnly)
+        .await;
+    assert_eq!(listed.body["items"][0]["id"], id, "{}", listed.text);
+    let none = h
+        .get("/api/v1/alerts?status=false_positive", Role::ReadOnly)
+        .await;
+    assert_eq!(none.body["items"], json!([]));
+    let bad = h.get("/api/v1/alerts?status=maybe", Role::ReadOnly).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_query");
+
+    // Without a body, then with bad ones.
+    let post = |path: String| authorized(Request::post(path), &analyst);
+    let reply = h
+        .send(
+            post(format!("/api/v1/alerts/{id}/false-positive"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.body["status"], "false_positive", "{}", reply.text);
+    assert_eq!(reply.body["triage"]["note"], Value::Null);
+    let reply = h
+        .send(
+            post(format!("/api/v1/alerts/{id}/acknowledge"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({"note": "x", "extra": 1}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    let reply = h
+        .send(
+            post(format!("/api/v1/alerts/{id}/acknowledge"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({"note": "n".repeat(1001)}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "bad_request");
+    let reply = h
+        .send(
+            post(format!("/api/v1/alerts/{id}/acknowledge"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("note"))
+                .unwrap(),
+        )
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    for path in [
+        "/api/v1/alerts/999999/acknowledge",
+        "/api/v1/alerts/0/acknowledge",
+    ] {
+        let reply = h.send(post(path.into()).body(Body::empty()).unwrap()).await;
+        assert!(reply.status.is_client_error(), "{path}: {}", reply.text);
+        assert!(reply.body["error"]["code"].is_string(), "{}", reply.text);
+    }
+
+    let audit = h
+        .store
+        .audit(&AuditQuery {
+            action: Some("alert.false_positive".into()),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].entry.actor, "token:analyst-token");
+    assert_eq!(
+        audit[0].entry.target.as_deref(),
+        Some(format!("alert:{id}").as_str())
+    );
+    let acknowledged = h
+        .store
+        .audit(&AuditQuery {
+            action: Some("alert.acknowledged".into()),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(acknowledged.len(), 1, "only the successful acknowledgement");
+    assert_eq!(acknowledged[0].entry.detail["note"], "on it");
+}
+
+/// The `Set-Cookie` pair of a reply's cookie named `name`.
+fn set_cookie(reply: &Reply, name: &str) -> String {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap().to_owned())
+        .find(|pair| pair.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie: {:?}", reply.headers))
+}
+
+/// The value of a hidden form field in a page.
+fn hidden_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    page[start..][..page[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn pages_log_in_check_csrf_and_escape_hostile_values() {
+    let h = harness().await;
+    // A hostile value from a feed: its label, shown on the indicator page.
+    let source = SourceInfo::adhoc("hostile <feed>", "text");
+    h.store.upsert_source(&source, &json!({})).await.unwrap();
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let import = h.store.import(&source, receiver);
+    let mut observation = Observation::new(
+        Indicator::parse(IndicatorKind::Domain, "evil.example").unwrap(),
+        "<script>alert(1)</script>",
+    );
+    observation.labels = vec!["<img src=x onerror=alert(1)>".into()];
+    sender
+        .send(ImportBatch::observations(vec![observation]))
+        .await
+        .unwrap();
+    sender
+        .send(ImportBatch::Commit(Default::default()))
+        .await
+        .unwrap();
+    drop(sender);
+    import.await.unwrap();
+
+    // The form sets its token cookie; a post without it is refused.
+    let form = h
+        .send(
+            Request::get("/login?next=%2Falerts")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    let login_cookie = set_cookie(&form, "rampart_login");
+    let token = hidden_field(&form.text, "csrf");
+    assert_eq!(login_cookie, format!("rampart_login={token}"));
+    assert_eq!(hidden_field(&form.text, "next"), "/alerts");
+    let body = format!(
+        "csrf={token}&username={}&password=correct+horse+battery+staple&next=%2Falerts",
+        username(Role::Analyst)
+    );
+    let post_login = |cookie: Option<&str>, body: String| {
+        let mut request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::from(body)).unwrap()
+    };
+    let refused = h.send(post_login(None, body.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let wrong = h
+        .send(post_login(
+            Some(&login_cookie),
+            body.replace("battery", "batterie"),
+        ))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("invalid username or password"));
+    let done = h.send(post_login(Some(&login_cookie), body)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(done.headers[header::LOCATION], "/alerts");
+    let session = set_cookie(&done, "rampart_session");
+    // An offsite `next` is ignored.
+    let form = h
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    let token = hidden_field(&form.text, "csrf");
+    let offsite = h
+        .send(post_login(
+            Some(&format!("rampart_login={token}")),
+            format!(
+                "csrf={token}&username={}&password=correct+horse+battery+staple&next=%2F%2Fevil.example%2F",
+                username(Role::Analyst)
+            ),
+        ))
+        .await;
+    assert_eq!(offsite.headers[header::LOCATION], "/");
+
+    let page = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let evil = h.ids["evil.example"];
+    let detail = h.send(page(&format!("/indicators/{evil}"))).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.text);
+    assert!(
+        detail.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    for hostile in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "hostile <feed>",
+    ] {
+        assert!(!detail.text.contains(hostile), "{hostile} unescaped");
+    }
+    assert!(
+        detail
+            .text
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || detail
+                .text
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        detail.text
+    );
+    assert!(!detail.text.contains("<script"), "no script at all");
+    let csrf = hidden_field(&detail.text, "csrf");
+
+    // Forms need the session's token.
+    let triage = |body: String| {
+        Request::post(format!("/alerts/{}/acknowledge", h.alert_id))
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let forged = h.send(triage("csrf=forged&note=x".into())).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+    let missing = h.send(triage("note=x".into())).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let status = |h: &Harness| {
+        let store = h.store.clone();
+        async move { store.alerts(&Default::default()).await.unwrap()[0].status }
+    };
+    assert_eq!(status(&h).await, rampart_store::AlertStatus::Open);
+    let done = h
+        .send(triage(format!("csrf={csrf}&note=%3Cb%3Echecked%3C%2Fb%3E")))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(status(&h).await, rampart_store::AlertStatus::Acknowledged);
+    let queue = h.send(page("/alerts")).await;
+    assert!(queue.text.contains("&#60;b&#62;checked") || queue.text.contains("&lt;b&gt;checked"));
+    assert!(queue.text.contains("data-status=\"acknowledged\""));
+
+    // Suppress from the indicator page, then lift it again.
+    let form = |path: &str, body: String| {
+        Request::post(path)
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let worse = Indicator::parse(IndicatorKind::Domain, "worse.example").unwrap();
+    let suppressed = |h: &Harness| {
+        let (store, worse) = (h.store.clone(), worse.clone());
+        async move { store.indicator(&worse).await.unwrap().unwrap().suppressed }
+    };
+    let done = h
+        .send(form(
+            "/indicators/suppress",
+            format!("csrf={csrf}&value=worse.example&reason=a+partner&back=%2Findicators%2F7"),
+        ))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(done.headers[header::LOCATION], "/indicators/7");
+    assert!(suppressed(&h).await.unwrap().contains("a partner"));
+    let lifted = h
+        .send(form(
+            "/indicators/unsuppress",
+            format!("csrf={csrf}&value=worse.example"),
+        ))
+        .await;
+    assert_eq!(lifted.status, StatusCode::SEE_OTHER, "{}", lifted.text);
+    assert_eq!(suppressed(&h).await, None);
+    let again = h
+        .send(form(
+            "/indicators/unsuppress",
+            format!("csrf={csrf}&value=worse.example"),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
+
+    // Every page renders for the analyst.
+    for path in [
+        "/",
+        "/?days=7",
+        "/indicators?q=example&kind=domain",
+        "/feeds",
+        "/assets",
+        "/alerts?status=false_positive",
+        "/indicators?kind=nonsense",
+    ] {
+        let reply = h.send(page(path)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+        if path == "/" || path.starts_with("/?") {
+            assert!(reply.text.contains("<svg"), "{path}: no chart");
+        }
+    }
+    let missing = h.send(page("/indicators/999999")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
     );
 }

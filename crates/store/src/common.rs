@@ -15,6 +15,20 @@ pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(if limit == 0 { DEFAULT_LIMIT } else { limit })
 }
 
+/// The status filter of an alert query as the SQL compares it: `,open,acknowledged,` (a
+/// status matches when `,status,` is inside), or empty for any status.
+pub(crate) fn status_list(statuses: &[crate::AlertStatus]) -> String {
+    if statuses.is_empty() {
+        return String::new();
+    }
+    let mut list = String::from(",");
+    for status in statuses {
+        list.push_str(status.as_str());
+        list.push(',');
+    }
+    list
+}
+
 /// An update that touched no row of `sources` names a source that does not exist.
 pub(crate) fn require_source(name: &str, affected: u64) -> Result<(), StoreError> {
     if affected == 0 {

@@ -24,6 +24,7 @@
 
 mod account_store;
 mod accounts;
+mod alert_store;
 mod common;
 mod error;
 mod export;
@@ -186,6 +187,30 @@ pub trait Store: AccountStore + Send + Sync {
     async fn alerts(&self, query: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError>;
     /// Which of `keys` some recorded alert has (at any time).
     async fn alert_keys_present(&self, keys: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Records a triage decision on alert `id` (acknowledged, false positive, closed, or open
+    /// again): its new status and who made it when, with an optional note; the previous
+    /// decision is replaced (the audit log keeps the history). Repeats of the alert recorded
+    /// later keep the decision. Returns the alert as now stored, `None` if there is no such id.
+    async fn triage_alert(
+        &self,
+        id: i64,
+        triage: &AlertTriage,
+    ) -> Result<Option<StoredAlert>, StoreError>;
+    /// Alert totals over alerts last seen at or after `since` (all with `None`): by severity,
+    /// triage status, ATT&CK tactic and technique, counted in the database.
+    async fn alert_breakdown(&self, since: Option<Timestamp>)
+    -> Result<AlertBreakdown, StoreError>;
+
+    // ---- overview ------------------------------------------------------------------------
+
+    /// How many indicators were first seen per UTC day since `since`, by source or by kind,
+    /// counted in the database; days and groups without indicators are left out. Ordered by
+    /// day, then group.
+    async fn indicators_per_day(
+        &self,
+        since: Timestamp,
+        by: DailyGroup,
+    ) -> Result<Vec<DailyCount>, StoreError>;
 
     // ---- allowlist -----------------------------------------------------------------------
 

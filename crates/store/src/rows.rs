@@ -403,6 +403,10 @@ pub(crate) struct AlertRow {
     last_seen: i64,
     count: i64,
     body: String,
+    status: String,
+    triaged_by: Option<String>,
+    triaged_at: Option<i64>,
+    triage_note: Option<String>,
 }
 
 impl AlertRow {
@@ -411,7 +415,73 @@ impl AlertRow {
         // The columns are authoritative: they are what concurrent upserts agreed on.
         alert.last_seen = timestamp("alerts", self.last_seen)?;
         alert.count = u64::try_from(self.count).unwrap_or(0);
-        Ok(crate::StoredAlert { id: self.id, alert })
+        let status: crate::AlertStatus = parse_column("alerts", "status", &self.status)?;
+        let triage = match (self.triaged_by, self.triaged_at) {
+            (Some(by), Some(at)) => Some(crate::AlertTriage {
+                status,
+                by,
+                at: timestamp("alerts", at)?,
+                note: self.triage_note,
+            }),
+            _ => None,
+        };
+        Ok(crate::StoredAlert {
+            id: self.id,
+            alert,
+            status,
+            triage,
+        })
+    }
+}
+
+/// The severity stored as its rank (0 informational … 4 critical).
+pub(crate) fn severity_from_column(rank: i64) -> Result<rampart_model::Severity, StoreError> {
+    use rampart_model::Severity;
+    [
+        Severity::Informational,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ]
+    .into_iter()
+    .find(|severity| *severity as i64 == rank)
+    .ok_or_else(|| corrupt("alerts", format!("severity {rank}")))
+}
+
+/// One bucket of an aggregate: a label (status, tactic, technique) and its count.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LabelCount {
+    pub(crate) label: String,
+    pub(crate) count: i64,
+}
+
+/// One bucket of an aggregate over a ranked column (severity) and its count.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RankCount {
+    pub(crate) label: i64,
+    pub(crate) count: i64,
+}
+
+/// One day and group of [`crate::Store::indicators_per_day`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct DayRow {
+    day: i64,
+    label: String,
+    count: i64,
+}
+
+impl DayRow {
+    pub(crate) fn into_count(self) -> Result<crate::DailyCount, StoreError> {
+        let day = Timestamp::from_second(self.day.saturating_mul(86_400))
+            .map_err(|err| corrupt("indicators", format!("day {}: {err}", self.day)))?
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        Ok(crate::DailyCount {
+            day,
+            group: self.label,
+            count: u64::try_from(self.count).unwrap_or(0),
+        })
     }
 }
 

@@ -255,15 +255,124 @@ pub struct AlertQuery {
     pub min_severity: Option<Severity>,
     /// Only retro-hunt alerts (`true`) or only live ones (`false`).
     pub retro: Option<bool>,
+    /// Only alerts in one of these triage states; empty means any.
+    #[serde(default)]
+    pub statuses: Vec<AlertStatus>,
     /// Keyset pagination: only ids greater than this.
     pub after_id: Option<i64>,
     /// Page size; 0 means the default of 1000.
     pub limit: u32,
 }
 
-/// An alert as stored, with its row id.
+/// An alert as stored, with its row id and where it stands in triage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredAlert {
     pub id: i64,
     pub alert: Alert,
+    pub status: AlertStatus,
+    /// The last triage decision (who, when, note); `None` while nobody has looked.
+    pub triage: Option<AlertTriage>,
+}
+
+/// Where an alert stands: new alerts are open; people acknowledge them (seen, being worked on),
+/// mark them false positives, or close them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    #[default]
+    Open,
+    Acknowledged,
+    FalsePositive,
+    Closed,
+}
+
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 4] = [
+        AlertStatus::Open,
+        AlertStatus::Acknowledged,
+        AlertStatus::FalsePositive,
+        AlertStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "open",
+            AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::FalsePositive => "false_positive",
+            AlertStatus::Closed => "closed",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not an alert status.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown alert status {0:?} (expected open, acknowledged, false_positive or closed)")]
+pub struct UnknownAlertStatus(pub String);
+
+impl std::str::FromStr for AlertStatus {
+    type Err = UnknownAlertStatus;
+
+    fn from_str(text: &str) -> Result<AlertStatus, UnknownAlertStatus> {
+        AlertStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text || status.as_str().replace('_', "-") == text)
+            .ok_or_else(|| UnknownAlertStatus(text.chars().take(40).collect()))
+    }
+}
+
+/// A triage decision on one alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertTriage {
+    /// The status it moves the alert to.
+    pub status: AlertStatus,
+    /// Who decided, as the audit log names actors (`user:alice`, `token:soar`).
+    pub by: String,
+    pub at: Timestamp,
+    /// Why, if they said.
+    pub note: Option<String>,
+}
+
+/// How [`Store::indicators_per_day`](crate::Store::indicators_per_day) groups its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailyGroup {
+    /// By the source whose statement first appeared that day (an indicator two sources
+    /// report counts once for each).
+    Source,
+    /// By indicator kind, on the day the indicator was first seen.
+    Kind,
+}
+
+/// How many indicators were first seen on one UTC day in one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyCount {
+    pub day: jiff::civil::Date,
+    /// The source name or the indicator kind.
+    pub group: String,
+    pub count: u64,
+}
+
+/// Alert totals for the overview, counted by the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AlertBreakdown {
+    /// Alerts by severity, most severe first; severities without alerts are left out.
+    pub by_severity: Vec<(Severity, u64)>,
+    /// Alerts by triage status, in [`AlertStatus::ALL`] order; empty ones left out.
+    pub by_status: Vec<(AlertStatus, u64)>,
+    /// Alerts by ATT&CK tactic (the `phase_name` of the `mitre-attack` kill chain), through the
+    /// stored `attack-pattern` objects of their techniques; most alerts first. An alert whose
+    /// techniques span two tactics counts once for each. Empty without ATT&CK objects.
+    pub by_tactic: Vec<(String, u64)>,
+    /// Alerts by technique id, most alerts first (the 20 largest).
+    pub by_technique: Vec<(String, u64)>,
+    /// Alerts with techniques of which no stored attack-pattern object names a tactic (before
+    /// the ATT&CK catalogue is imported, every alert with techniques).
+    pub unmapped: u64,
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use rampart_detect::alert::{AlertWriter, OutputFormat};
 use rampart_model::{Severity, Timestamp};
-use rampart_store::AlertQuery;
+use rampart_store::{AlertQuery, AlertStatus};
 
 use crate::context::Context;
 
@@ -18,6 +18,9 @@ pub struct AlertsArgs {
     /// Only alerts raised by retro-hunts.
     #[arg(long)]
     retro: bool,
+    /// Only alerts in this triage state: open, acknowledged, false_positive, closed.
+    #[arg(long)]
+    status: Option<AlertStatus>,
     /// At most this many.
     #[arg(long, default_value_t = 1000)]
     limit: u32,
@@ -32,6 +35,7 @@ pub async fn run(ctx: Context, args: AlertsArgs) -> anyhow::Result<std::process:
         since: args.since,
         min_severity: args.min_severity,
         retro: args.retro.then_some(true),
+        statuses: args.status.into_iter().collect(),
         after_id: None,
         limit: args.limit,
     };

@@ -154,20 +154,28 @@ pub async fn show_by_id(
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::bad_request("an indicator id is a positive integer"))?;
+    match find_by_id(&state, id).await? {
+        Some(stored) => detail(&state, &stored.indicator).await,
+        None => Err(ApiError::not_found(format!("no indicator with id {id}"))),
+    }
+}
+
+/// The stored indicator with this id.
+pub(crate) async fn find_by_id(
+    state: &AppState,
+    id: i64,
+) -> Result<Option<StoredIndicator>, ApiError> {
     // Search pages continue after an id, so the page after `id - 1` starts with `id` if it
     // exists.
     let page = state
         .store
         .search(&SearchQuery {
-            after_id: Some(id - 1),
+            after_id: Some(id.saturating_sub(1)),
             limit: 1,
             ..SearchQuery::default()
         })
         .await?;
-    match page.into_iter().next() {
-        Some(stored) if stored.id == id => detail(&state, &stored.indicator).await,
-        _ => Err(ApiError::not_found(format!("no indicator with id {id}"))),
-    }
+    Ok(page.into_iter().next().filter(|stored| stored.id == id))
 }
 
 /// A value (an indicator, or a network) to keep but never enforce.
@@ -199,6 +207,16 @@ pub async fn suppress(
     principal: Principal,
     ApiJson(request): ApiJson<Suppression>,
 ) -> Result<Json<Suppressed>, ApiError> {
+    Ok(Json(apply_suppression(&state, &principal, request).await?))
+}
+
+/// Allowlists a value and re-applies suppression, audited either way (the API and the
+/// dashboard both come here).
+pub(crate) async fn apply_suppression(
+    state: &AppState,
+    principal: &Principal,
+    request: Suppression,
+) -> Result<Suppressed, ApiError> {
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_TEXT {
         return Err(ApiError::bad_request("reason must be 1 to 1000 characters"));
@@ -231,11 +249,11 @@ pub async fn suppress(
                     &entry.detail(serde_json::json!({ "reason": reason, "changed": changed })),
                 )
                 .await?;
-            Ok(Json(Suppressed {
+            Ok(Suppressed {
                 value,
                 reason: reason.to_owned(),
                 changed,
-            }))
+            })
         }
         Err(err) => {
             let failed = entry

@@ -52,6 +52,21 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
+    let (cookie, info) = open_session(&state, login).await?;
+    let mut response = Json(info).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Checks a password login and opens a session, audited either way (the API's login and the
+/// dashboard's both come here). Returns the `Set-Cookie` value and the session.
+pub(crate) async fn open_session(
+    state: &AppState,
+    login: Login,
+) -> Result<(HeaderValue, SessionInfo), ApiError> {
     let name = Username::parse(&login.username).ok();
     let actor = name
         .as_ref()
@@ -130,21 +145,16 @@ pub async fn login(
         state.config.session_lifetime.as_secs(),
         if state.tls { "; Secure" } else { "" }
     );
-    let mut response = Json(SessionInfo {
+    let info = SessionInfo {
         username: user.username.to_string(),
         role: user.role,
         csrf_token,
         expires,
-    })
-    .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
+    };
+    Ok((
         HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+        info,
+    ))
 }
 
 /// Ends the current browser session and clears its cookie (needs the CSRF token).
@@ -154,6 +164,20 @@ pub async fn logout(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Response, ApiError> {
+    close_session(&state, principal).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_static(CLEARED_COOKIE));
+    Ok(response)
+}
+
+/// The `Set-Cookie` value that clears the session cookie.
+pub(crate) const CLEARED_COOKIE: &str =
+    "rampart_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+
+/// Ends a browser session and audits the logout.
+pub(crate) async fn close_session(state: &AppState, principal: Principal) -> Result<(), ApiError> {
     let PrincipalKind::Session { hash } = principal.kind else {
         return Err(ApiError::forbidden("not a browser session"));
     };
@@ -165,10 +189,5 @@ pub async fn logout(
     {
         tracing::warn!(%err, "cannot record a logout in the audit log");
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("rampart_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    Ok(response)
+    Ok(())
 }

@@ -44,8 +44,17 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SourceList>,
 ) -> Result<Json<Page<SourceStatus>>, ApiError> {
+    Ok(Json(page_of(
+        statuses(&state).await?,
+        params.limit,
+        params.cursor.as_deref(),
+    )?))
+}
+
+/// Every source with its feed status and next pull (the API's list and the dashboard's).
+pub(crate) async fn statuses(state: &AppState) -> Result<Vec<SourceStatus>, ApiError> {
     let sources = state.store.sources().await?;
-    let statuses = sources
+    Ok(sources
         .into_iter()
         .map(|record| {
             let config = SourceConfig::from_settings(&record.settings).ok();
@@ -59,10 +68,5 @@ pub async fn list(
                 next_due,
             }
         })
-        .collect();
-    Ok(Json(page_of(
-        statuses,
-        params.limit,
-        params.cursor.as_deref(),
-    )?))
+        .collect())
 }

@@ -17,17 +17,22 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::mpsc;
 
-use crate::common::{change_page, last_change_per_indicator, page_limit, require_source};
+use crate::common::{
+    change_page, last_change_per_indicator, page_limit, require_source, status_list,
+};
 use crate::rows::{
     AlertRow, AllowRow, AssetRow, AssetValues, ChangedRow, CountsRow, IndicatorRow, ObjectRow,
     SourceRow, SourceValues, StatementRow, alert_columns, assemble, micros, reliability_text,
     to_json,
 };
 use crate::{
-    AlertQuery, AllowEntry, Asset, ChangeCursor, ChangePage, Counts, ImportBatch, ImportSummary,
-    PullOutcome, SearchQuery, SourceRecord, Store, StoreError, StoredAlert, StoredIndicator,
+    AlertBreakdown, AlertQuery, AlertTriage, AllowEntry, Asset, ChangeCursor, ChangePage, Counts,
+    DailyCount, DailyGroup, ImportBatch, ImportSummary, PullOutcome, SearchQuery, SourceRecord,
+    Store, StoreError, StoredAlert, StoredIndicator,
 };
 use queries as sql;
+
+crate::alert_store::alert_store!(PostgresStore, reader: pool, writer: pool);
 
 /// Rows per array statement: bounds the size of one message, not a parameter limit.
 pub(crate) const ARRAY_ROWS: usize = 8192;
@@ -459,9 +464,33 @@ impl Store for PostgresStore {
             .bind(query.retro)
             .bind(query.after_id.unwrap_or(0))
             .bind(page_limit(query.limit))
+            .bind(status_list(&query.statuses))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(AlertRow::into_alert).collect()
+    }
+
+    async fn triage_alert(
+        &self,
+        id: i64,
+        triage: &AlertTriage,
+    ) -> Result<Option<StoredAlert>, StoreError> {
+        self.triage_alert_in_db(id, triage).await
+    }
+
+    async fn alert_breakdown(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<AlertBreakdown, StoreError> {
+        self.alert_breakdown_in_db(since).await
+    }
+
+    async fn indicators_per_day(
+        &self,
+        since: Timestamp,
+        by: DailyGroup,
+    ) -> Result<Vec<DailyCount>, StoreError> {
+        self.indicators_per_day_in_db(since, by).await
     }
 
     async fn alert_keys_present(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {

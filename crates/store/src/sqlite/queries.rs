@@ -29,11 +29,29 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
             "/migrations/sqlite/0002_accounts.sql"
         )),
     ),
+    (
+        3,
+        "alert triage",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0003_alert_triage.sql"
+        )),
+    ),
 ];
 
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
 pub(super) const ALERT_KEY_PRESENT: &str = sql!("alert_key_present");
 pub(super) const ALERT_UPSERT: &str = sql!("alert_upsert");
+
+// Triage and the overview's aggregates.
+pub(super) const ALERT_TRIAGE: &str = sql!("alert_triage");
+pub(super) const ALERTS_BY_SEVERITY: &str = sql!("alerts_by_severity");
+pub(super) const ALERTS_BY_STATUS: &str = sql!("alerts_by_status");
+pub(super) const ALERTS_BY_TACTIC: &str = sql!("alerts_by_tactic");
+pub(super) const ALERTS_BY_TECHNIQUE: &str = sql!("alerts_by_technique");
+pub(super) const ALERTS_UNMAPPED: &str = sql!("alerts_unmapped");
+pub(super) const INDICATORS_PER_DAY_KIND: &str = sql!("indicators_per_day_kind");
+pub(super) const INDICATORS_PER_DAY_SOURCE: &str = sql!("indicators_per_day_source");
 pub(super) const ALLOW_DELETE: &str = sql!("allow_delete");
 pub(super) const ALLOW_LIST: &str = sql!("allow_list");
 pub(super) const ALLOW_UPSERT: &str = sql!("allow_upsert");
