@@ -54,6 +54,10 @@ pub struct Config {
     /// (`rampart_server::config`); a table here for the same reason as `detect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<toml::Table>,
+    /// The `[taxii]` section (the TAXII 2.1 server's API root and `[[taxii.collections]]`),
+    /// read by the server (`rampart_server::taxii::config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxii: Option<toml::Table>,
 }
 
 fn default_data_dir() -> PathBuf {

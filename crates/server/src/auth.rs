@@ -113,19 +113,37 @@ pub async fn authenticate(
         let value = value
             .to_str()
             .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-        let Some((scheme, token)) = value.trim().split_once(' ') else {
+        let Some((scheme, credentials)) = value.trim().split_once(' ') else {
             return Err(ApiError::unauthorized(
                 "malformed Authorization header: expected \"Bearer rmp_…\"",
             ));
         };
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        // HTTP Basic is what TAXII clients send: the user name and an API token of theirs as
+        // the password. Passwords themselves are for the browser login only.
+        let (token, basic_user) = if scheme.eq_ignore_ascii_case("bearer") {
+            (credentials.trim().to_owned(), None)
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            let (user, token) = basic_credentials(credentials.trim()).ok_or_else(|| {
+                ApiError::unauthorized("malformed Basic credentials: expected base64 of user:token")
+            })?;
+            (token, Some(user))
+        } else {
             return Err(ApiError::unauthorized(
-                "unsupported authorization scheme: expected \"Bearer rmp_…\"",
+                "unsupported authorization scheme: expected \"Bearer rmp_…\" (or Basic with an API token as the password)",
             ));
-        }
-        let hash = ApiToken::hash_presented(token.trim())
+        };
+        let hash = ApiToken::hash_presented(&token)
             .map_err(|_| ApiError::unauthorized("malformed API token"))?;
         return match state.store.authenticate_token(&hash, now).await? {
+            TokenCheck::Valid(record)
+                if basic_user
+                    .as_deref()
+                    .is_some_and(|user| !user.eq_ignore_ascii_case(record.owner.as_str())) =>
+            {
+                Err(ApiError::unauthorized(
+                    "the API token does not belong to this user",
+                ))
+            }
             TokenCheck::Valid(record) => Ok(Principal {
                 actor: format!("token:{}", record.name),
                 username: record.owner,
@@ -184,6 +202,17 @@ async fn session_principal(
         kind: PrincipalKind::Session { hash },
         csrf_token: Some(session.csrf_token),
     }))
+}
+
+/// The user name and password of HTTP Basic credentials (`base64(user:password)`).
+fn basic_credentials(encoded: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }
 
 /// Route middleware: checks the route's [`Access`] and hands the [`Principal`] to the handler
@@ -246,6 +275,18 @@ mod tests {
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("rms_x"));
         assert_eq!(cookie(&headers, "b"), Some("2"));
         assert_eq!(cookie(&headers, "rampart"), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded() {
+        // base64("analyst:rmp_abc")
+        assert_eq!(
+            basic_credentials("YW5hbHlzdDpybXBfYWJj"),
+            Some(("analyst".into(), "rmp_abc".into()))
+        );
+        assert_eq!(basic_credentials("not base64!"), None);
+        // base64("no-colon")
+        assert_eq!(basic_credentials("bm8tY29sb24="), None);
     }
 
     #[test]

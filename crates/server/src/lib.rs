@@ -1,5 +1,5 @@
-//! Rampart over HTTP: the REST API (with its OpenAPI 3.1 document), authentication by API
-//! token or browser session, the role check of every route, and the audit of what people do
+//! Rampart over HTTP: the REST API (with its OpenAPI 3.1 document), the TAXII 2.1 server
+//! ([`taxii`]), authentication by API token or browser session, the role check of every route, and the audit of what people do
 //! through it. The work itself is the stage crates'; handlers only translate.
 //!
 //! Every route is declared once in [`routes::routes`] with the [`auth::Access`] it needs;
@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod web;
+pub mod taxii;
 
 use std::future::Future;
 
@@ -44,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
-    with_limits(app, &config)
+    with_limits(app, &config).layer(axum::middleware::from_fn(taxii::taxii_errors))
 }
 
 /// The layers every request passes, innermost first: the body limit (for extractors, whether

@@ -12,6 +12,7 @@ use crate::api::{alerts, assets, audit, health, indicators, session, sources};
 use crate::auth::Access;
 use crate::state::AppState;
 use crate::web;
+use crate::taxii::handlers as taxii;
 
 /// The HTTP methods routes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,7 @@ pub fn routes() -> Vec<Route> {
     use Access::{Page, Public, Session};
     use Verb::{Delete, Get, Post};
     let action = Access::Action;
+    let read_intel = Access::Action(Action::ReadIntel);
     vec![
         route(Get, "/healthz", Public, health::healthz),
         route(Get, "/readyz", Public, health::readyz),
@@ -207,6 +209,57 @@ pub fn routes() -> Vec<Route> {
             "/assets",
             Page(Some(Action::ReadAssets)),
             web::lists::assets,
+        ),
+        // TAXII 2.1 (its own specification, not in the OpenAPI document).
+        route(Get, "/taxii2/", read_intel, taxii::discovery),
+        route(Get, "/taxii2/{api_root}/", read_intel, taxii::api_root),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/",
+            read_intel,
+            taxii::collections,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/{id}/",
+            read_intel,
+            taxii::collection,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/{id}/objects/",
+            read_intel,
+            taxii::objects,
+        ),
+        route(
+            Post,
+            "/taxii2/{api_root}/collections/{id}/objects/",
+            action(Action::IngestIntel),
+            crate::taxii::inbox::add_objects,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/{id}/objects/{object_id}/",
+            read_intel,
+            taxii::object,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/{id}/objects/{object_id}/versions/",
+            read_intel,
+            taxii::versions,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/collections/{id}/manifest/",
+            read_intel,
+            taxii::manifest,
+        ),
+        route(
+            Get,
+            "/taxii2/{api_root}/status/{status_id}/",
+            action(Action::IngestIntel),
+            crate::taxii::inbox::status,
         ),
     ]
 }

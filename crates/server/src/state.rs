@@ -7,6 +7,7 @@ use rampart_intel::import::Suppress;
 use rampart_store::Store;
 
 use crate::config::ServerConfig;
+use crate::taxii::{Taxii, TaxiiConfig};
 
 /// Shared, cheap to clone (one `Arc`). Later stages add their own handles here (TAXII
 /// collections, metrics, detection status) through [`AppStateBuilder`], so that adding one
@@ -22,6 +23,8 @@ pub struct Inner {
     /// Whether clients reach us over TLS: session cookies are then marked `Secure`.
     pub tls: bool,
     pub started: Instant,
+    /// The TAXII server's collections, id index and recent statuses.
+    pub taxii: Arc<Taxii>,
 }
 
 impl std::ops::Deref for AppState {
@@ -42,6 +45,7 @@ impl AppState {
                 warninglists: None,
                 tls: false,
                 started: Instant::now(),
+                taxii: Arc::new(Taxii::new(TaxiiConfig::default_with_collection())),
             },
         }
     }
@@ -60,6 +64,12 @@ impl AppStateBuilder {
 
     pub fn tls(mut self, tls: bool) -> AppStateBuilder {
         self.inner.tls = tls;
+        self
+    }
+
+    /// The TAXII collections (default: the one read-only `rampart-indicators`).
+    pub fn taxii(mut self, config: TaxiiConfig) -> AppStateBuilder {
+        self.inner.taxii = Arc::new(Taxii::new(config));
         self
     }
 

@@ -17,6 +17,7 @@ use rampart_model::{
 };
 use rampart_server::auth::Access;
 use rampart_server::routes::{Verb, routes};
+use rampart_server::taxii::{TAXII_MEDIA_TYPE, TaxiiConfig};
 use rampart_server::{AppState, ServerConfig};
 use rampart_store::{Asset, AuditQuery, ImportBatch, NewToken, NewUser, Store};
 use serde_json::{Value, json};
@@ -36,6 +37,32 @@ struct Harness {
     ids: BTreeMap<String, i64>,
     /// The seeded alert's id.
     alert_id: i64,
+    /// A TAXII status resource, once [`Harness::post_taxii`] made one.
+    taxii_status: String,
+}
+
+/// The TAXII collections of the test server: the default read-only one and a writable one.
+const TAXII_INBOX: &str = "7b3c0a9e-51d4-4c2e-9a0f-3e6d2b1c4f58";
+
+fn taxii_config() -> TaxiiConfig {
+    let table: toml::Table = toml::from_str(&format!(
+        "[[collections]]\nid = \"{}\"\ntitle = \"rampart-indicators\"\n\
+         [[collections]]\nid = \"{TAXII_INBOX}\"\ntitle = \"inbox\"\ncan_write = true\n",
+        rampart_server::taxii::config::DEFAULT_COLLECTION_ID
+    ))
+    .unwrap();
+    TaxiiConfig::from_table(Some(&table)).unwrap()
+}
+
+/// A TAXII envelope with one indicator, as the RBAC walk posts it.
+fn taxii_envelope() -> Value {
+    json!({"objects": [{
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": "[domain-name:value = 'posted.example']", "pattern_type": "stix",
+        "valid_from": "2024-01-01T00:00:00Z"
+    }]})
 }
 
 fn username(role: Role) -> String {
@@ -117,7 +144,11 @@ async fn harness() -> Harness {
         body_limit: BODY_LIMIT,
         ..ServerConfig::default()
     };
-    let app = rampart_server::router(AppState::builder(store.clone(), config).build());
+    let app = rampart_server::router(
+        AppState::builder(store.clone(), config)
+            .taxii(taxii_config())
+            .build(),
+    );
     Harness {
         _dir: dir,
         store,
@@ -125,6 +156,7 @@ async fn harness() -> Harness {
         tokens,
         ids,
         alert_id,
+        taxii_status: String::new(),
     }
 }
 
@@ -167,7 +199,10 @@ impl Harness {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let is_json = headers
             .get(header::CONTENT_TYPE)
-            .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+            .is_some_and(|value| {
+                let value = value.as_bytes();
+                value.starts_with(b"application/json") || value.starts_with(b"application/taxii+json")
+            });
         let body = if text.is_empty() || !is_json {
             Value::Null
         } else {
@@ -179,6 +214,26 @@ impl Harness {
             body,
             text,
         }
+    }
+
+    /// Posts [`taxii_envelope`] to the writable collection as the ingest role; the status id.
+    async fn post_taxii(&self) -> String {
+        let reply = self
+            .send(
+                Request::post(format!(
+                    "/taxii2/rampart/collections/{TAXII_INBOX}/objects/"
+                ))
+                .header(header::CONTENT_TYPE, TAXII_MEDIA_TYPE)
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", self.token(Role::Ingest)),
+                )
+                .body(Body::from(taxii_envelope().to_string()))
+                .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+        reply.body["id"].as_str().unwrap().to_owned()
     }
 
     fn token(&self, role: Role) -> &str {
@@ -802,12 +857,25 @@ async fn the_openapi_document_lists_exactly_the_route_table() {
             }
         }
     }
-    // Dashboard pages are for browsers, not part of the API: deliberately undocumented.
+    // Dashboard pages are for browsers, and TAXII routes follow their own specification (OASIS
+    // TAXII 2.1): both are left out of the API document on purpose, and must stay out.
     let mut table: Vec<(String, String)> = routes()
         .iter()
-        .filter(|route| !route.page)
+        .filter(|route| !route.page && !route.path.starts_with("/taxii2/"))
         .map(|route| (route.verb.method().to_string(), route.path.to_owned()))
         .collect();
+    assert!(
+        routes()
+            .iter()
+            .any(|route| route.path.starts_with("/taxii2/")),
+        "the TAXII routes are in the table"
+    );
+    assert!(
+        documented
+            .iter()
+            .all(|(_, path)| !path.starts_with("/taxii2/")),
+        "TAXII is not documented in OpenAPI"
+    );
     documented.sort();
     table.sort();
     assert_eq!(documented, table);
@@ -902,6 +970,7 @@ fn sample(h: &Harness, verb: Verb, path: &str) -> Option<(String, SampleBody)> {
             format!("/alerts/{alert}/false-positive"),
             SampleBody::Form("csrf={csrf}"),
         ),
+        _ if path.starts_with("/taxii2/") => return taxii_sample(h, verb, path),
         _ => return None,
     };
     Some((uri, body))
@@ -916,6 +985,25 @@ fn sent_to_login(reply: &Reply) -> bool {
             .starts_with("/login?next=")
 }
 
+/// The TAXII routes' samples: the default collection's evil.example, the set-up POST's status.
+fn taxii_sample(h: &Harness, verb: Verb, path: &str) -> Option<(String, SampleBody)> {
+    let collection = rampart_server::taxii::config::DEFAULT_COLLECTION_ID.to_string();
+    let object = rampart_intel::export::stix::indicator_id(IndicatorKind::Domain, "evil.example");
+    let uri = path
+        .replace("{api_root}", "rampart")
+        .replace("{object_id}", &object)
+        .replace("{status_id}", &h.taxii_status);
+    let body = match verb {
+        Verb::Post => {
+            let uri = uri.replace("{id}", TAXII_INBOX);
+            return Some((uri, SampleBody::Json(taxii_envelope())));
+        }
+        Verb::Get => SampleBody::None,
+        _ => return None,
+    };
+    Some((uri.replace("{id}", &collection), body))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Caller {
     Anonymous,
@@ -925,7 +1013,8 @@ enum Caller {
 
 #[tokio::test]
 async fn rbac_every_route_with_every_role() {
-    let h = harness().await;
+    let mut h = harness().await;
+    h.taxii_status = h.post_taxii().await;
     let mut callers = vec![Caller::Anonymous];
     callers.extend(Role::ALL.map(Caller::Token));
     callers.extend(Role::ALL.map(Caller::Session));
@@ -959,9 +1048,17 @@ async fn rbac_every_route_with_every_role() {
             if route.path == "/login" && route.verb == Verb::Post {
                 request = request.header(header::COOKIE, format!("rampart_login={LOGIN_TOKEN}"));
             }
+            let is_taxii = route.path.starts_with("/taxii2/");
             let request = match &body {
                 SampleBody::Json(body) => request
-                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(
+                        header::CONTENT_TYPE,
+                        if is_taxii {
+                            TAXII_MEDIA_TYPE
+                        } else {
+                            "application/json"
+                        },
+                    )
                     .body(Body::from(body.to_string())),
                 SampleBody::Form(form) => request
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -1026,6 +1123,12 @@ async fn rbac_every_route_with_every_role() {
                         || (route.page && reply.status == StatusCode::SEE_OTHER),
                     "expected 2xx: {context}"
                 ),
+                Some(status) if is_taxii => {
+                    // TAXII routes answer TAXII error messages.
+                    assert_eq!(reply.status, status, "{context}");
+                    assert_eq!(reply.body["http_status"], status.as_str(), "{context}");
+                    assert!(reply.body["title"].is_string(), "{context}");
+                }
                 Some(status) => {
                     assert_eq!(reply.status, status, "{context}");
                     let code = if status == StatusCode::UNAUTHORIZED {

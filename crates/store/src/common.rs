@@ -72,11 +72,28 @@ pub(crate) fn change_page(
         .and_then(|row| row.change_committed)
         .map(|micros| crate::rows::timestamp("changes", micros))
         .transpose()?;
-    let indicators = rows.into_iter().map(|row| row.indicator).collect();
+    let mut marks = Vec::with_capacity(rows.len());
+    let mut indicators = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The feed reads committed changes only; a row without a time is a broken database.
+        let committed = row.change_committed.ok_or_else(|| StoreError::Corrupt {
+            table: "changes",
+            reason: format!("change {} has no commit time", row.change_seq),
+        })?;
+        marks.push(crate::ChangeMark {
+            cursor: crate::ChangeCursor {
+                seq: row.change_seq,
+                after_id: row.indicator.id(),
+            },
+            committed: crate::rows::timestamp("changes", committed)?,
+        });
+        indicators.push(row.indicator);
+    }
     Ok(crate::ChangePage {
         indicators: crate::rows::assemble(indicators, statements)?,
         next,
         oldest_commit,
+        marks,
     })
 }
 

@@ -159,6 +159,10 @@ pub trait Store: AccountStore + Send + Sync {
         cursor: ChangeCursor,
         limit: u32,
     ) -> Result<ChangePage, StoreError>;
+    /// The change-feed cursor from which [`Store::indicators_changed_since`] returns exactly
+    /// the changes committed after `after` (TAXII's `added_after`): changes are numbered in
+    /// commit order and their commit times follow it.
+    async fn change_cursor_after(&self, after: Timestamp) -> Result<ChangeCursor, StoreError>;
     /// Row totals for status output.
     async fn counts(&self) -> Result<Counts, StoreError>;
 

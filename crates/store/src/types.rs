@@ -244,6 +244,18 @@ pub struct ChangePage {
     /// When the oldest change on this page was committed, to measure how long changes take
     /// to be enforced.
     pub oldest_commit: Option<Timestamp>,
+    /// Where each indicator of the page sits in the feed, in the same order as `indicators`:
+    /// readers that stop part-way through a page (a TAXII page) continue from a mark, and the
+    /// commit time is the indicator's version time (TAXII `date_added`, STIX `modified`).
+    pub marks: Vec<ChangeMark>,
+}
+
+/// One indicator's place in the change feed: the cursor that continues right after it and
+/// when the change that last touched it was committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeMark {
+    pub cursor: ChangeCursor,
+    pub committed: Timestamp,
 }
 
 /// Which alerts [`Store::alerts`](crate::Store::alerts) returns.

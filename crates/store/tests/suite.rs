@@ -239,6 +239,7 @@ suite! {
     renewals::relisted_withdrawn_statement_is_updated,
     changes::change_feed_follows_imports_in_commit_order,
     changes::change_feed_covers_withdrawal_suppression_and_sources,
+    changes::change_feed_starts_after_a_time_and_marks_each_indicator,
     accounts::users_are_created_found_and_disabled,
     accounts::tokens_are_refused_when_revoked_expired_or_orphaned,
     accounts::token_creation_checks_owner_role_name_and_expiry,

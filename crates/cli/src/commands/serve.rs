@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use rampart_intel::scheduler::{self, Puller};
+use rampart_server::taxii::TaxiiConfig;
 use rampart_server::{AppState, ServerConfig};
 use tokio::sync::watch;
 
@@ -19,6 +20,7 @@ const HTTP_DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let server_config = ServerConfig::from_table(ctx.config.server.as_ref())?;
+    let taxii_config = TaxiiConfig::from_table(ctx.config.taxii.as_ref())?;
     let store = ctx.store().await?;
     let suppress = ctx.warninglists()?;
     // Bound before anything runs, so that a taken port stops `serve` at once.
@@ -56,6 +58,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
 
     let state = AppState::builder(store.clone(), server_config)
         .warninglists(suppress.clone())
+        .taxii(taxii_config)
         .build();
     let http = tokio::spawn(rampart_server::serve(
         listener,
@@ -63,6 +66,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         stopped(stop.clone()),
     ));
     eprintln!("rampart serve: http listening on http://{http_address}");
+    eprintln!("rampart serve: TAXII 2.1 discovery at http://{http_address}/taxii2/");
 
     let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
     let puller = Puller::new(store, super::http_client()?, suppress);

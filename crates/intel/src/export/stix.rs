@@ -70,7 +70,7 @@ impl Exporter for StixExporter {
             self.write_object(&MarkingDefinition::of(tlp), out)?;
             self.markings[tlp_index(tlp)] = true;
         }
-        self.write_object(&IndicatorObject::of(item), out)
+        self.write_object(&IndicatorObject::of(item, None), out)
     }
 
     fn end(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -115,8 +115,27 @@ pub fn pattern_of(kind: IndicatorKind, value: &str) -> String {
     format!("[{path} = {}]", quote(value))
 }
 
+/// One indicator as a STIX 2.1 `indicator` object. Its `modified` is `version` when given
+/// (the TAXII server passes when the indicator's statements last changed, so that a version
+/// stays the same object until something about it changes), else its latest sighting as in
+/// a bundle export.
+pub fn indicator_object(item: &ExportItem, version: Option<Timestamp>) -> serde_json::Value {
+    // Serialising plain strings, numbers and lists cannot fail.
+    serde_json::to_value(IndicatorObject::of(item, version)).unwrap_or_default()
+}
+
+/// The `modified` [`indicator_object`] gives an indicator with this version time.
+pub fn indicator_version(item: &ExportItem, version: Option<Timestamp>) -> String {
+    IndicatorObject::of(item, version).modified
+}
+
+/// The TLP 2.0 marking-definition object of `tlp`, as the OASIS CTI TC publishes it.
+pub fn marking_definition(tlp: Tlp) -> serde_json::Value {
+    serde_json::to_value(MarkingDefinition::of(tlp)).unwrap_or_default()
+}
+
 /// STIX timestamps: UTC, millisecond precision (required for `created` and `modified`).
-fn stix_time(timestamp: Timestamp) -> String {
+pub fn stix_time(timestamp: Timestamp) -> String {
     timestamp.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -221,7 +240,7 @@ struct ExternalReference {
 }
 
 impl<'a> IndicatorObject<'a> {
-    fn of(item: &'a ExportItem) -> IndicatorObject<'a> {
+    fn of(item: &'a ExportItem, version: Option<Timestamp>) -> IndicatorObject<'a> {
         let stored = &item.indicator;
         let kind = stored.indicator.kind();
         let value = stored.indicator.value();
@@ -233,7 +252,7 @@ impl<'a> IndicatorObject<'a> {
             .max()
             .unwrap_or(stored.first_seen);
         // `modified` may not precede `created`; compare after rounding to milliseconds.
-        let modified = stix_time(last_seen).max(created.clone());
+        let modified = stix_time(version.unwrap_or(last_seen)).max(created.clone());
         // The indicator is valid until the last source stops vouching for it, and only if
         // every source gave an end.
         let valid_until = if !sources.is_empty() && sources.iter().all(|s| s.valid_until.is_some())

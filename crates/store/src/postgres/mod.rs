@@ -401,6 +401,17 @@ impl Store for PostgresStore {
         change_page(cursor, rows, statements)
     }
 
+    async fn change_cursor_after(&self, after: Timestamp) -> Result<ChangeCursor, StoreError> {
+        let seq: i64 = sqlx::query_scalar(sql::CHANGE_BEFORE)
+            .bind(micros(after))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(ChangeCursor {
+            seq,
+            after_id: i64::MAX,
+        })
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let row: CountsRow = sqlx::query_as(sql::COUNTS).fetch_one(&self.pool).await?;
         Ok(row.into_counts())

@@ -59,6 +59,7 @@ pub(super) const ASSET_LIST: &str = sql!("asset_list");
 pub(super) const ASSET_UPSERT: &str = sql!("asset_upsert");
 pub(super) const CHANGE_BEGIN: &str = sql!("change_begin");
 pub(super) const CHANGE_COMMIT: &str = sql!("change_commit");
+pub(super) const CHANGE_BEFORE: &str = sql!("change_before");
 pub(super) const CHANGE_LATEST: &str = sql!("change_latest");
 pub(super) const CHANGES_SINCE: &str = sql!("changes_since");
 pub(super) const INDICATORS_MARK: &str = sql!("indicators_mark");

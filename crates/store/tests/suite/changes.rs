@@ -204,3 +204,82 @@ pub async fn change_feed_covers_withdrawal_suppression_and_sources(store: &dyn S
     assert_eq!(values, ["kept.example", "dropped.example"]);
     assert!(page.indicators.iter().all(|i| i.sources.is_empty()));
 }
+
+/// TAXII's `added_after` over the change feed: a time becomes a cursor, and each indicator of
+/// a page carries its commit time and the cursor that continues right after it.
+pub async fn change_feed_starts_after_a_time_and_marks_each_indicator(store: &dyn Store) {
+    let a = add_source(store, "alpha").await;
+    let before_all = jiff::Timestamp::now();
+    assert_eq!(
+        store.change_cursor_after(before_all).await.unwrap().seq,
+        0,
+        "nothing committed yet"
+    );
+    import_observations(
+        store,
+        &a,
+        vec![
+            observation(domain("one.example"), "r"),
+            observation(domain("two.example"), "r"),
+        ],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let between = jiff::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    import_observations(store, &a, vec![observation(ipv4("192.0.2.7"), "r")]).await;
+
+    let everything = store
+        .indicators_changed_since(store.change_cursor_after(before_all).await.unwrap(), 10)
+        .await
+        .unwrap();
+    let values: Vec<&str> = everything
+        .indicators
+        .iter()
+        .map(|i| i.indicator.value())
+        .collect();
+    assert_eq!(values, ["one.example", "two.example", "192.0.2.7"]);
+    assert_eq!(everything.marks.len(), 3, "one mark per indicator");
+    let times: Vec<jiff::Timestamp> = everything.marks.iter().map(|m| m.committed).collect();
+    assert_eq!(times[0], times[1], "one import, one commit time");
+    assert!(times[0] > before_all && times[0] < between, "{times:?}");
+    assert!(times[2] > between, "{times:?}");
+    assert_eq!(everything.marks[2].cursor, everything.next);
+    assert_eq!(
+        everything.marks[0].cursor.after_id,
+        everything.indicators[0].id
+    );
+
+    // Continuing from the first indicator's mark gives the rest, in order.
+    let rest = store
+        .indicators_changed_since(everything.marks[0].cursor, 10)
+        .await
+        .unwrap();
+    let rest: Vec<&str> = rest
+        .indicators
+        .iter()
+        .map(|i| i.indicator.value())
+        .collect();
+    assert_eq!(rest, ["two.example", "192.0.2.7"]);
+
+    // After `between`: only the second import.
+    let later = store
+        .indicators_changed_since(store.change_cursor_after(between).await.unwrap(), 10)
+        .await
+        .unwrap();
+    let later: Vec<&str> = later
+        .indicators
+        .iter()
+        .map(|i| i.indicator.value())
+        .collect();
+    assert_eq!(later, ["192.0.2.7"]);
+
+    // After the last commit time exactly: nothing (added_after is strict).
+    let after_last = store.change_cursor_after(times[2]).await.unwrap();
+    assert_eq!(after_last.seq, store.change_cursor().await.unwrap().seq);
+    let none = store
+        .indicators_changed_since(after_last, 10)
+        .await
+        .unwrap();
+    assert!(none.indicators.is_empty() && none.marks.is_empty());
+}
