@@ -149,3 +149,153 @@ async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
         "{rest:?}"
     );
 }
+
+/// Reads `serve`'s stderr up to its HTTP address; returns the address and the lines before.
+fn until_listening(serve: &Serve) -> (String, Vec<String>) {
+    let mut seen = Vec::new();
+    loop {
+        let line = serve
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
+        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
+            return (address.to_owned(), seen);
+        }
+        seen.push(line);
+    }
+}
+
+fn stop(serve: &mut Serve) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = serve.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn first_run_token_then_http_ingest_raises_an_alert() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rampart = Rampart::new();
+    let config = rampart.write(
+        "rampart.toml",
+        &format!(
+            "data_dir = \"{}\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n",
+            rampart.dir.path().join("data").display()
+        ),
+    );
+    let feed = rampart.write("bad.txt", "203.0.113.66\n");
+    rampart.ok(&[
+        "intel",
+        "import",
+        &feed,
+        "--source",
+        "demo",
+        "--reliability",
+        "A",
+    ]);
+
+    // No account yet: the first start prints one admin token, no [[detect.inputs]] needed.
+    let mut serve = rampart.serve(&config);
+    let (base, before) = until_listening(&serve);
+    let marker = "rampart serve: first-run admin token: ";
+    let admin = before
+        .iter()
+        .find_map(|line| line.strip_prefix(marker))
+        .unwrap_or_else(|| panic!("no first-run token in {before:?}"))
+        .to_owned();
+    assert!(admin.starts_with("rmp_"), "{admin}");
+    assert_eq!(
+        before.iter().filter(|line| line.contains(&admin)).count(),
+        1,
+        "the token is printed once: {before:?}"
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+
+    // The admin makes a sensor token, and a person with a password.
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "sensor", "role": "ingest"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sensor = created["token"].as_str().unwrap().to_owned();
+    let user = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"username": "alice", "role": "analyst", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.status(), 201);
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    // The first-run admin has no password to log in with.
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+
+    let pushed = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(&sensor)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"source\": {\"ip\": \"192.0.2.5\"}, \"destination\": {\"ip\": \"203.0.113.66\"}}\nbroken\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 200);
+    let pushed: serde_json::Value = pushed.json().await.unwrap();
+    assert_eq!(pushed["accepted"], 1, "{pushed}");
+    assert_eq!(pushed["rejected"], 1, "{pushed}");
+    assert_eq!(pushed["errors"][0]["line"], 2, "{pushed}");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let alerts: serde_json::Value = client
+            .get(format!("{base}/api/v1/alerts"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if alerts["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
+            assert!(alerts.to_string().contains("203.0.113.66"), "{alerts}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no alert: {alerts}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop(&mut serve);
+
+    // A later start prints no token.
+    let mut serve = rampart.serve(&config);
+    let (_, before) = until_listening(&serve);
+    assert!(
+        !before.iter().any(|line| line.contains("first-run")),
+        "{before:?}"
+    );
+    stop(&mut serve);
+}

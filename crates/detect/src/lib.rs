@@ -30,6 +30,7 @@ pub mod detector;
 pub mod event;
 pub mod follow;
 pub mod hunt;
+pub mod ingest;
 pub mod mappings;
 pub mod packs;
 pub mod scan;

@@ -34,6 +34,7 @@ use crate::decode::{self, DecodeError, Listener, Options, Sink};
 use crate::detector::{Detector, DetectorStats, indicator_alerts};
 use crate::event::Event;
 use crate::follow::Follow;
+use crate::ingest::Ingest;
 use crate::mappings::FieldMap;
 
 /// Totals of the streaming pipeline since start.
@@ -124,6 +125,8 @@ pub struct Stream {
     threads: Vec<JoinHandle<()>>,
     stop_followers: Vec<std_mpsc::Sender<()>>,
     events_publisher: Option<InProcessPublisher<Event>>,
+    /// The publisher pushes ([`Ingest`]) go through; emptied at shutdown.
+    ingest: Arc<Mutex<Option<InProcessPublisher<Event>>>>,
     archive: Option<std_mpsc::SyncSender<ArchiveMessage>>,
     retro: Option<tokio::task::JoinHandle<()>>,
     alert_task: Option<tokio::task::JoinHandle<()>>,
@@ -385,6 +388,7 @@ impl Stream {
             listening,
             threads,
             stop_followers,
+            ingest: Arc::new(Mutex::new(Some(events_publisher.clone()))),
             events_publisher: Some(events_publisher),
             archive,
             retro,
@@ -396,6 +400,16 @@ impl Stream {
     /// The addresses the network inputs listen on (after binding, so port 0 is resolved).
     pub fn listening(&self) -> Vec<String> {
         self.listening.clone()
+    }
+
+    /// A handle for pushing events into this pipeline (HTTP ingest), counted with the
+    /// inputs' events; refused once the stream shuts down.
+    pub fn ingest(&self) -> Ingest {
+        Ingest {
+            publisher: self.ingest.clone(),
+            counters: self.counters.clone(),
+            input_name: Arc::from("http"),
+        }
     }
 
     /// Counters and queue depths at this moment.
@@ -434,8 +448,12 @@ impl Stream {
         if let Some(retro) = self.retro.take() {
             retro.abort();
         }
-        // Workers end when every publisher is gone and the queue is drained.
+        // Workers end when every publisher is gone and the queue is drained; pushes still in
+        // flight hold their own clone until they finish.
         self.events_publisher.take();
+        if let Ok(mut slot) = self.ingest.lock() {
+            slot.take();
+        }
         let threads = std::mem::take(&mut self.threads);
         let archive = self.archive.take();
         let _ = tokio::task::spawn_blocking(move || {

@@ -27,6 +27,8 @@ pub struct ApiError {
     /// A stable, machine-readable word (`not_found`, `invalid_json`, `forbidden`…).
     pub code: &'static str,
     pub message: String,
+    /// Seconds the client should wait before trying again (`Retry-After`), for `429`/`503`.
+    pub retry_after: Option<u64>,
 }
 
 /// The JSON body of every error response.
@@ -55,7 +57,14 @@ impl ApiError {
             status,
             code,
             message: truncate(&message.into()),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -128,6 +137,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"rampart\""),
             );
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -18,6 +18,8 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod first_run;
+pub mod limits;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -80,9 +82,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With each connection's address, for the per-address login limit.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use crate::routes::{Verb, routes};
                        token create`) or a browser session (`POST /api/v1/session`; changing \
                        requests then carry `X-CSRF-Token`). Every error is \
                        `{\"error\": {\"status\", \"code\", \"message\"}}`; every list is paged \
-                       with `limit` and `cursor`."
+                       with `limit` and `cursor`. On its first start `rampart serve` prints one \
+                       admin token: create accounts with it (`POST /api/v1/users`)."
     ),
     paths(
         crate::api::health::healthz,
@@ -31,12 +32,28 @@ use crate::routes::{Verb, routes};
         crate::api::indicators::show,
         crate::api::indicators::show_by_id,
         crate::api::indicators::suppress,
+        crate::api::intel_changes::add,
+        crate::api::intel_changes::unsuppress,
+        crate::api::intel_changes::export,
         crate::api::sources::list,
+        crate::api::source_changes::add,
+        crate::api::source_changes::show,
+        crate::api::source_changes::remove,
+        crate::api::source_changes::pull,
         crate::api::alerts::list,
         crate::api::alerts::acknowledge,
         crate::api::alerts::false_positive,
         crate::api::assets::list,
         crate::api::audit::list,
+        crate::api::events::ingest,
+        crate::api::rules::list,
+        crate::api::rules::change,
+        crate::api::accounts::list_tokens,
+        crate::api::accounts::create_token,
+        crate::api::accounts::revoke_token,
+        crate::api::accounts::list_users,
+        crate::api::accounts::create_user,
+        crate::api::accounts::change_user,
         document,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))

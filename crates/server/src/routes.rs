@@ -8,7 +8,10 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use rampart_auth::Action;
 
-use crate::api::{alerts, assets, audit, health, indicators, session, sources};
+use crate::api::{
+    accounts, alerts, assets, audit, events, health, indicators, intel_changes, rules, session,
+    source_changes, sources,
+};
 use crate::auth::Access;
 use crate::state::AppState;
 use crate::web;
@@ -86,7 +89,7 @@ where
 /// The route table.
 pub fn routes() -> Vec<Route> {
     use Access::{Page, Public, Session};
-    use Verb::{Delete, Get, Post};
+    use Verb::{Delete, Get, Patch, Post};
     let action = Access::Action;
     let read_intel = Access::Action(Action::ReadIntel);
     vec![
@@ -103,9 +106,27 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Post,
+            "/api/v1/indicators",
+            action(Action::WriteIntel),
+            intel_changes::add,
+        ),
+        route(
+            Get,
+            "/api/v1/indicators/export",
+            action(Action::ReadIntel),
+            intel_changes::export,
+        ),
+        route(
+            Post,
             "/api/v1/indicators/suppress",
             action(Action::WriteIntel),
             indicators::suppress,
+        ),
+        route(
+            Post,
+            "/api/v1/indicators/unsuppress",
+            action(Action::WriteIntel),
+            intel_changes::unsuppress,
         ),
         route(
             Get,
@@ -124,6 +145,30 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/sources",
             action(Action::ReadIntel),
             sources::list,
+        ),
+        route(
+            Post,
+            "/api/v1/sources",
+            action(Action::ManageSources),
+            source_changes::add,
+        ),
+        route(
+            Get,
+            "/api/v1/sources/{name}",
+            action(Action::ReadIntel),
+            source_changes::show,
+        ),
+        route(
+            Delete,
+            "/api/v1/sources/{name}",
+            action(Action::ManageSources),
+            source_changes::remove,
+        ),
+        route(
+            Post,
+            "/api/v1/sources/{name}/pull",
+            action(Action::ManageSources),
+            source_changes::pull,
         ),
         route(
             Get,
@@ -150,6 +195,55 @@ pub fn routes() -> Vec<Route> {
             assets::list,
         ),
         route(Get, "/api/v1/audit", action(Action::ReadAudit), audit::list),
+        route(
+            Post,
+            "/api/v1/events",
+            action(Action::IngestEvents),
+            events::ingest,
+        ),
+        route(Get, "/api/v1/rules", action(Action::ReadRules), rules::list),
+        route(
+            Patch,
+            "/api/v1/rules/{id}",
+            action(Action::ManageRules),
+            rules::change,
+        ),
+        route(
+            Get,
+            "/api/v1/tokens",
+            action(Action::ManageOwnTokens),
+            accounts::list_tokens,
+        ),
+        route(
+            Post,
+            "/api/v1/tokens",
+            action(Action::ManageOwnTokens),
+            accounts::create_token,
+        ),
+        route(
+            Delete,
+            "/api/v1/tokens/{id}",
+            action(Action::ManageOwnTokens),
+            accounts::revoke_token,
+        ),
+        route(
+            Get,
+            "/api/v1/users",
+            action(Action::ManageUsers),
+            accounts::list_users,
+        ),
+        route(
+            Post,
+            "/api/v1/users",
+            action(Action::ManageUsers),
+            accounts::create_user,
+        ),
+        route(
+            Patch,
+            "/api/v1/users/{name}",
+            action(Action::ManageUsers),
+            accounts::change_user,
+        ),
         // The dashboard.
         page(Get, "/static/rampart.css", Public, web::stylesheet),
         page(Get, "/login", Public, web::login::form),

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use rampart_detect::ingest::Ingest;
 use rampart_intel::import::Suppress;
+use rampart_intel::scheduler::Puller;
 use rampart_store::Store;
 
 use crate::config::ServerConfig;
@@ -25,6 +27,18 @@ pub struct Inner {
     pub started: Instant,
     /// The TAXII server's collections, id index and recent statuses.
     pub taxii: Arc<Taxii>,
+    /// The running detection pipeline's queue, for `POST /api/v1/events`; `None` when this
+    /// server runs without detection (the route then answers 503).
+    pub ingest: Option<Ingest>,
+    /// Pulls a source now (`POST /api/v1/sources/{name}/pull`); `None`: answered 503.
+    pub puller: Option<Puller>,
+    /// The file of rule pack manifests and per-rule overrides (`rampart rules`); `None`:
+    /// the rules routes answer 503.
+    pub rule_state: Option<std::path::PathBuf>,
+    /// Held while the rule state file is read, changed and rewritten.
+    pub rule_state_lock: tokio::sync::Mutex<()>,
+    /// Failed logins per account and per client address.
+    pub login_limits: crate::limits::LoginLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -46,6 +60,11 @@ impl AppState {
                 tls: false,
                 started: Instant::now(),
                 taxii: Arc::new(Taxii::new(TaxiiConfig::default_with_collection())),
+                ingest: None,
+                puller: None,
+                rule_state: None,
+                rule_state_lock: tokio::sync::Mutex::new(()),
+                login_limits: crate::limits::LoginLimits::default(),
             },
         }
     }
@@ -70,6 +89,26 @@ impl AppStateBuilder {
     /// The TAXII collections (default: the one read-only `rampart-indicators`).
     pub fn taxii(mut self, config: TaxiiConfig) -> AppStateBuilder {
         self.inner.taxii = Arc::new(Taxii::new(config));
+        self
+    }
+
+    pub fn ingest(mut self, ingest: Option<Ingest>) -> AppStateBuilder {
+        self.inner.ingest = ingest;
+        self
+    }
+
+    pub fn puller(mut self, puller: Option<Puller>) -> AppStateBuilder {
+        self.inner.puller = puller;
+        self
+    }
+
+    pub fn rule_state(mut self, path: Option<std::path::PathBuf>) -> AppStateBuilder {
+        self.inner.rule_state = path;
+        self
+    }
+
+    pub fn login_limits(mut self, limits: crate::limits::LoginLimits) -> AppStateBuilder {
+        self.inner.login_limits = limits;
         self
     }
 

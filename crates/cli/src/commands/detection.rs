@@ -32,13 +32,10 @@ pub struct Detection {
 }
 
 impl Detection {
-    /// Starts detection when the configuration has inputs; `None` otherwise.
-    pub async fn start(ctx: &Context, store: Arc<dyn Store>) -> anyhow::Result<Option<Detection>> {
+    /// Starts detection on the configured inputs; with none, it still runs for events pushed
+    /// over HTTP (`POST /api/v1/events`, through [`Detection::ingest`]).
+    pub async fn start(ctx: &Context, store: Arc<dyn Store>) -> anyhow::Result<Detection> {
         let config = ctx.detect()?;
-        if config.inputs.is_empty() {
-            eprintln!("rampart serve: no [[detect.inputs]] configured, detection is off");
-            return Ok(None);
-        }
         let refresher_config = RefresherConfig {
             matcher: MatcherConfig {
                 thresholds: config.thresholds,
@@ -76,7 +73,8 @@ impl Detection {
             )),
             None => None,
         };
-        let inputs: Vec<String> = config.inputs.iter().map(|i| i.describe()).collect();
+        let mut inputs: Vec<String> = config.inputs.iter().map(|i| i.describe()).collect();
+        inputs.push("http POST /api/v1/events".into());
         let stream = Stream::start(StreamSetup {
             config: config.clone(),
             detectors,
@@ -96,13 +94,18 @@ impl Detection {
             matcher.stats().base_entries
         );
         let status_path = ctx.config.data_dir.join("detect-status.json");
-        Ok(Some(Detection {
+        Ok(Detection {
             stream,
             matcher,
             stop,
             tasks,
             status_path,
-        }))
+        })
+    }
+
+    /// A handle for pushing events into the pipeline (the HTTP API's ingest route).
+    pub fn ingest(&self) -> rampart_detect::ingest::Ingest {
+        self.stream.ingest()
     }
 
     /// Writes the status file: the pipeline's counters and the matcher's figures.

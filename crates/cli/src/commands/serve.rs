@@ -28,6 +28,9 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         .await
         .with_context(|| format!("cannot listen on {} for HTTP", server_config.listen))?;
     let http_address = listener.local_addr()?;
+    if let Some(token) = rampart_server::first_run::first_run(store.as_ref()).await? {
+        announce_first_run(&token, http_address);
+    }
     let sources = store.sources().await?;
     let enabled = sources
         .iter()
@@ -56,9 +59,14 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
 
+    let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
+    let puller = Puller::new(store.clone(), super::http_client()?, suppress.clone());
     let state = AppState::builder(store.clone(), server_config)
-        .warninglists(suppress.clone())
+        .warninglists(suppress)
         .taxii(taxii_config)
+        .ingest(Some(detection.ingest()))
+        .puller(Some(puller.clone()))
+        .rule_state(Some(ctx.rule_state_path()))
         .build();
     let http = tokio::spawn(rampart_server::serve(
         listener,
@@ -68,27 +76,17 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     eprintln!("rampart serve: http listening on http://{http_address}");
     eprintln!("rampart serve: TAXII 2.1 discovery at http://{http_address}/taxii2/");
 
-    let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
-    let puller = Puller::new(store, super::http_client()?, suppress);
     let scheduler = scheduler::run(puller, ctx.config.concurrent_pulls, stopped(stop.clone()));
-    match &detection {
-        Some(detection) => {
-            // The status file is rewritten while serving, for operators and tests.
-            let status = async {
-                loop {
-                    detection.write_status();
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-            };
-            tokio::select! {
-                () = scheduler => {}
-                () = status => {}
-            }
+    // The status file is rewritten while serving, for operators and tests.
+    let status = async {
+        loop {
+            detection.write_status();
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        None => scheduler.await,
-    }
-    if let Some(detection) = detection {
-        detection.stop().await;
+    };
+    tokio::select! {
+        () = scheduler => {}
+        () = status => {}
     }
     let mut failed = false;
     match tokio::time::timeout(HTTP_DRAIN, http).await {
@@ -106,12 +104,30 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
             HTTP_DRAIN.as_secs()
         ),
     }
+    // After the HTTP server, so that events pushed by requests in flight are still detected.
+    detection.stop().await;
     eprintln!("rampart serve: stopped");
     Ok(if failed {
         std::process::ExitCode::FAILURE
     } else {
         std::process::ExitCode::SUCCESS
     })
+}
+
+/// Prints the first-run admin token, once, where the operator starting the server sees it.
+fn announce_first_run(token: &rampart_auth::ApiToken, address: std::net::SocketAddr) {
+    let rule = "=".repeat(76);
+    eprintln!("{rule}");
+    eprintln!("rampart serve: FIRST RUN. No account existed, so an `admin` account was created");
+    eprintln!("without a password, with the admin API token below. It is shown only this once:");
+    eprintln!("rampart serve: first-run admin token: {}", token.expose());
+    eprintln!("Use it (as TOKEN) to create accounts with passwords:");
+    eprintln!("  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\");
+    eprintln!(
+        "    -d '{{\"username\":\"alice\",\"role\":\"admin\",\"password\":\"…\"}}' http://{address}/api/v1/users"
+    );
+    eprintln!("or, on this machine: rampart admin create-user alice --role admin");
+    eprintln!("{rule}");
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,12 +1,17 @@
 //! The handlers, one file per resource; each says how it is documented in OpenAPI. Which
 //! path, method and role each one has is in [`crate::routes`].
 
+pub mod accounts;
 pub mod alerts;
 pub mod assets;
 pub mod audit;
+pub mod events;
 pub mod health;
 pub mod indicators;
+pub mod intel_changes;
+pub mod rules;
 pub mod session;
+pub mod source_changes;
 pub mod sources;
 
 use serde::Serialize;

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Principal, PrincipalKind, SESSION_COOKIE};
 use crate::error::{ApiError, ApiJson};
+use crate::limits::{ClientAddress, Limited};
 use crate::state::AppState;
 
 /// A password login.
@@ -47,12 +48,14 @@ fn refused(reason: &'static str) -> (&'static str, ApiError) {
 /// Secure under TLS). Unknown accounts take as long to refuse as wrong passwords.
 #[utoipa::path(post, path = "/api/v1/session", operation_id = "login", tag = "session", request_body = Login,
     responses((status = 200, description = "logged in; the cookie is set", body = SessionInfo),
-              (status = 401, description = "invalid username or password", body = crate::error::ErrorBody)))]
+              (status = 401, description = "invalid username or password", body = crate::error::ErrorBody),
+              (status = 429, description = "too many failed logins for this account or address; see Retry-After", body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let (cookie, info) = open_session(&state, login).await?;
+    let (cookie, info) = open_session(&state, login, address).await?;
     let mut response = Json(info).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     response
@@ -66,11 +69,37 @@ pub async fn login(
 pub(crate) async fn open_session(
     state: &AppState,
     login: Login,
+    address: Option<std::net::IpAddr>,
 ) -> Result<(HeaderValue, SessionInfo), ApiError> {
     let name = Username::parse(&login.username).ok();
     let actor = name
         .as_ref()
         .map_or_else(|| "anonymous".to_owned(), |name| format!("user:{name}"));
+    // Invalid names are counted under one key, so that they too run out.
+    let account = name.as_ref().map_or("", |name| name.as_str()).to_owned();
+    if let Err((limited, wait)) = state.login_limits.check(&account, address) {
+        let (reason, whose) = match limited {
+            Limited::Account => ("rate limited: account", "this account"),
+            Limited::Address => ("rate limited: address", "your address"),
+        };
+        let entry = AuditEntry::new(actor, "login")
+            .detail(serde_json::json!({
+                "method": "password",
+                "reason": reason,
+                "address": address.map(|address| address.to_string()),
+            }))
+            .outcome(AuditOutcome::Failure);
+        if let Err(err) = state.store.record_audit(&entry).await {
+            tracing::warn!(%err, "cannot record a refused login in the audit log");
+        }
+        let seconds = wait.as_secs().max(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_logins",
+            format!("too many failed logins for {whose}; try again in {seconds}s"),
+        )
+        .retry_after(seconds));
+    }
     let user = match &name {
         Some(name) => state.store.user(name.as_str()).await?,
         None => None,
@@ -106,8 +135,13 @@ pub(crate) async fn open_session(
     let user = match verdict {
         Ok(user) => user,
         Err((reason, error)) => {
+            state.login_limits.failed(&account, address);
             let entry = AuditEntry::new(actor, "login")
-                .detail(serde_json::json!({ "method": "password", "reason": reason }))
+                .detail(serde_json::json!({
+                    "method": "password",
+                    "reason": reason,
+                    "address": address.map(|address| address.to_string()),
+                }))
                 .outcome(AuditOutcome::Failure);
             if let Err(err) = state.store.record_audit(&entry).await {
                 tracing::warn!(%err, "cannot record a failed login in the audit log");
@@ -115,6 +149,7 @@ pub(crate) async fn open_session(
             return Err(error);
         }
     };
+    state.login_limits.succeeded(&account);
     let id = SessionId::generate().map_err(ApiError::internal)?;
     let csrf_token = new_csrf_token().map_err(ApiError::internal)?;
     let lifetime =

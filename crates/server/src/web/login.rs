@@ -12,6 +12,7 @@ use super::{Form, PageError, error_page, html, local_path, redirect};
 use crate::api::session::{CLEARED_COOKIE, Login, close_session, open_session};
 use crate::auth::{Principal, page_principal};
 use crate::error::ApiError;
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 /// The cookie holding the login form's token (only sent back to `/login`).
@@ -81,6 +82,7 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// `POST /login`: checks the password and opens a session, then goes to `next`.
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     form: Form,
 ) -> Result<Response, PageError> {
@@ -103,7 +105,7 @@ pub async fn submit(
         username: username.clone(),
         password: form.get("password").unwrap_or_default().to_owned(),
     };
-    match open_session(&state, login).await {
+    match open_session(&state, login, address).await {
         Ok((session_cookie, _)) => {
             let mut response = redirect(&next);
             let headers = response.headers_mut();
