@@ -52,11 +52,13 @@ pub enum Action {
     ReadAudit,
     /// Configuration, backups, restores, retention.
     ManageSystem,
+    /// Scrape the Prometheus metrics (`/metrics`): counts and queue depths, no intel values.
+    ReadMetrics,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadIntel,
         Action::WriteIntel,
         Action::ManageSources,
@@ -72,6 +74,7 @@ impl Action {
         Action::ManageUsers,
         Action::ReadAudit,
         Action::ManageSystem,
+        Action::ReadMetrics,
     ];
 
     /// The roles allowed to do this. A new action must be placed here: the match has no
@@ -79,9 +82,11 @@ impl Action {
     pub const fn roles(self) -> &'static [Role] {
         use Role::{Admin, Analyst, Ingest, ReadOnly};
         match self {
-            Action::ReadIntel | Action::ReadAlerts | Action::ReadAssets | Action::ReadRules => {
-                &[Admin, Analyst, ReadOnly]
-            }
+            Action::ReadIntel
+            | Action::ReadAlerts
+            | Action::ReadAssets
+            | Action::ReadRules
+            | Action::ReadMetrics => &[Admin, Analyst, ReadOnly],
             Action::WriteIntel
             | Action::ManageSources
             | Action::TriageAlerts
@@ -111,6 +116,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ReadAudit => "read_audit",
             Action::ManageSystem => "manage_system",
+            Action::ReadMetrics => "read_metrics",
         }
     }
 }
@@ -180,7 +186,7 @@ mod tests {
 
     /// The whole matrix, written out: any change to the permission model shows up here.
     /// Columns: admin, analyst, read_only, ingest.
-    const MATRIX: [(Action, [bool; 4]); 15] = [
+    const MATRIX: [(Action, [bool; 4]); 16] = [
         (Action::ReadIntel, [true, true, true, false]),
         (Action::WriteIntel, [true, true, false, false]),
         (Action::ManageSources, [true, true, false, false]),
@@ -196,6 +202,7 @@ mod tests {
         (Action::ManageUsers, [true, false, false, false]),
         (Action::ReadAudit, [true, false, false, false]),
         (Action::ManageSystem, [true, false, false, false]),
+        (Action::ReadMetrics, [true, true, true, false]),
     ];
 
     #[test]

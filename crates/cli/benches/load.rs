@@ -346,7 +346,10 @@ async fn main() -> anyhow::Result<()> {
         millis(percentile(&reads.latencies, 99.0)),
         millis(reads.latencies.last().copied().unwrap_or_default()),
     );
-    for error in [&ingest.first_error, &reads.first_error].into_iter().flatten() {
+    for error in [&ingest.first_error, &reads.first_error]
+        .into_iter()
+        .flatten()
+    {
         eprintln!("first error: {error}");
     }
     if ingest.events == 0 {

@@ -42,6 +42,20 @@ impl Context {
         })
     }
 
+    /// The store URL in use (with its password: never print it, see [`redact`]).
+    pub fn store_url(&self) -> &str {
+        &self.store_url
+    }
+
+    /// Opens the store as it is, without writing the configured sources into it (backups,
+    /// restores, pruning).
+    pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(rampart_store::open(&self.store_url)
+            .await
+            .with_context(|| format!("cannot open store {}", redact(&self.store_url)))?
+            .into())
+    }
+
     /// Opens the store and writes the configured sources into it: a configuration file's
     /// sources replace what the store has; the embedded defaults only fill in missing ones, so
     /// that `feeds enable` sticks.

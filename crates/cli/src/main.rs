@@ -5,6 +5,7 @@
 
 mod commands;
 mod context;
+mod logging;
 mod output;
 
 use std::path::PathBuf;
@@ -29,6 +30,9 @@ struct Cli {
     /// Machine-readable JSON output instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    /// Log line format, overriding `[log] format` (text or json).
+    #[arg(long, global = true, env = "RAMPART_LOG_FORMAT", value_enum)]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,18 +63,43 @@ enum Command {
     Admin(commands::admin::AdminCommand),
     /// The audit log: who did what, when; `audit export` writes it as JSON lines.
     Audit(commands::audit::AuditArgs),
+    /// The configuration file: `config check` reports every problem with its line.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,rampart=info,rampart_intel=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Checking a configuration must not depend on it being valid.
+    if let Command::Config(command) = cli.command {
+        logging::init(&logging::LogConfig::default());
+        return match commands::config::run(command, cli.config.as_deref()) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    // The configuration says how to log, so it is read before anything else is.
+    let loaded = context::Context::load(cli.config.as_deref(), cli.store.as_deref(), cli.json)
+        .and_then(|ctx| {
+            let mut log = logging::LogConfig::from_table(ctx.config.log.as_ref())?;
+            if let Some(format) = cli.log_format {
+                log.format = format;
+            }
+            Ok((ctx, log))
+        });
+    let ctx = match loaded {
+        Ok((ctx, log)) => {
+            logging::init(&log);
+            ctx
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     // One crypto provider everywhere (ring): aws-lc-rs would need a C toolchain build.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -83,7 +112,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(ctx, cli.command)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -92,9 +121,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
-    let ctx = context::Context::load(cli.config.as_deref(), cli.store.as_deref(), cli.json)?;
-    match cli.command {
+async fn run(ctx: context::Context, command: Command) -> anyhow::Result<std::process::ExitCode> {
+    match command {
         Command::Serve(args) => commands::serve::run(ctx, args).await,
         Command::Intel(command) => commands::intel::run(ctx, command).await,
         Command::Feeds(command) => commands::feeds::run(ctx, command).await,
@@ -104,5 +132,6 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Alerts(args) => commands::alerts::run(ctx, args).await,
         Command::Admin(command) => commands::admin::run(ctx, command).await,
         Command::Audit(args) => commands::audit::run(ctx, args).await,
+        Command::Config(command) => commands::config::run(command, None),
     }
 }

@@ -36,6 +36,7 @@ pub mod packs;
 pub mod scan;
 pub mod sigma;
 pub mod stream;
+pub mod telemetry;
 
 pub use alert::{AlertBook, AlertWriter, OutputFormat, Recorded};
 pub use event::{Event, EventRef, Locator};

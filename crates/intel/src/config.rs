@@ -58,6 +58,13 @@ pub struct Config {
     /// read by the server (`rampart_server::taxii::config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxii: Option<toml::Table>,
+    /// The `[log]` section (format and level of log lines), read by the binary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<toml::Table>,
+    /// The `[retention]` section (how long alerts and archived events are kept), read by the
+    /// binary's pruning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<toml::Table>,
 }
 
 fn default_data_dir() -> PathBuf {

@@ -29,6 +29,67 @@ pub enum PullResult {
     NotModified,
 }
 
+/// One pull of a feed finished: its log line and its metrics, together.
+pub struct FeedPulled<'a> {
+    pub source: &'a str,
+    pub outcome: &'a PullOutcome,
+    pub elapsed: Duration,
+}
+
+/// `rampart_feed_pulls_total{source, outcome}`: pulls by outcome (`imported`, `not_modified`,
+/// `failed`).
+pub const FEED_PULLS: &str = "rampart_feed_pulls_total";
+/// `rampart_feed_pull_duration_seconds{source}`: how long pulls took, fetch and import.
+pub const FEED_PULL_DURATION: &str = "rampart_feed_pull_duration_seconds";
+/// `rampart_feed_new_indicators_total{source}`: indicators a pull brought that were not known.
+pub const FEED_INDICATORS: &str = "rampart_feed_new_indicators_total";
+
+impl FeedPulled<'_> {
+    pub fn record(&self) {
+        let source = self.source.to_owned();
+        let outcome = match self.outcome {
+            PullOutcome::Success { summary, .. } => {
+                tracing::info!(source = self.source, outcome = ?self.outcome, "feed pulled");
+                metrics::counter!(FEED_INDICATORS, "source" => source.clone())
+                    .increment(summary.new);
+                "imported"
+            }
+            PullOutcome::NotModified { .. } => {
+                tracing::info!(source = self.source, outcome = ?self.outcome, "feed pulled");
+                "not_modified"
+            }
+            PullOutcome::Failure { error, .. } => {
+                tracing::warn!(source = self.source, error = %error, "feed pull failed");
+                "failed"
+            }
+        };
+        metrics::counter!(FEED_PULLS, "source" => source.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!(FEED_PULL_DURATION, "source" => source)
+            .record(self.elapsed.as_secs_f64());
+    }
+
+    /// Help texts, and every source's families at zero so a feed that never pulled shows.
+    pub fn describe(sources: &[String]) {
+        metrics::describe_counter!(FEED_PULLS, "feed pulls by source and outcome");
+        metrics::describe_histogram!(
+            FEED_PULL_DURATION,
+            metrics::Unit::Seconds,
+            "time a pull took, fetch and import, by source"
+        );
+        metrics::describe_counter!(
+            FEED_INDICATORS,
+            "indicators new to the store, by the source whose pull brought them"
+        );
+        for source in sources {
+            for outcome in ["imported", "not_modified", "failed"] {
+                metrics::counter!(FEED_PULLS, "source" => source.clone(), "outcome" => outcome)
+                    .increment(0);
+            }
+        }
+    }
+}
+
 /// Pulls sources into the store.
 #[derive(Clone)]
 pub struct Puller {
@@ -59,7 +120,9 @@ impl Puller {
             .await
             .map_err(ImportError::from)?
             .ok_or_else(|| PullError::Other(format!("unknown source {name:?}")))?;
+        let started = std::time::Instant::now();
         let result = self.pull_record(&record).await;
+        let elapsed = started.elapsed();
         let at = Timestamp::now();
         let outcome = match &result {
             Ok(PullResult::Imported(report)) => PullOutcome::Success {
@@ -72,10 +135,12 @@ impl Puller {
                 error: err.to_string(),
             },
         };
-        match &result {
-            Ok(_) => tracing::info!(source = name, ?outcome, "feed pulled"),
-            Err(err) => tracing::warn!(source = name, error = %err, "feed pull failed"),
+        FeedPulled {
+            source: name,
+            outcome: &outcome,
+            elapsed,
         }
+        .record();
         self.store
             .record_pull(name, &outcome)
             .await

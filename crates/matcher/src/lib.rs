@@ -34,6 +34,7 @@ mod refresher;
 mod snapshot;
 mod sources;
 mod table;
+pub mod telemetry;
 mod thresholds;
 
 #[cfg(test)]

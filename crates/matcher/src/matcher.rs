@@ -55,6 +55,11 @@ pub struct MatcherStats {
     pub max_latency: Option<Duration>,
     /// Change batches with a commit time, the count behind the mean.
     pub measured_batches: u64,
+    /// When the current snapshot was published (built, merged or given a delta).
+    pub published_at: Option<Timestamp>,
+    /// When the snapshot was last known to hold every change the store had committed (the
+    /// refresher's last successful poll): its age is how stale matching may be.
+    pub synced_at: Option<Timestamp>,
 }
 
 /// A cheap-to-clone handle on the current snapshot.
@@ -298,6 +303,11 @@ impl Matcher {
         self.writer().merging
     }
 
+    /// Notes that the snapshot now holds everything the store had committed.
+    pub fn mark_synced(&self) {
+        self.writer().stats.synced_at = Some(Timestamp::now());
+    }
+
     pub fn stats(&self) -> MatcherStats {
         self.writer().stats.clone()
     }
@@ -307,6 +317,7 @@ fn fill_sizes(stats: &mut MatcherStats, snapshot: &Snapshot, delta_entries: usiz
     stats.base_entries = snapshot.base.len();
     stats.delta_entries = delta_entries;
     stats.memory_bytes = snapshot.heap_bytes();
+    stats.published_at = Some(Timestamp::now());
 }
 
 /// The base's entries not overridden by the delta, plus the delta's live entries.

@@ -61,6 +61,7 @@ impl Refresher {
         let matcher = tokio::task::spawn_blocking(move || Matcher::new(&entries, matcher_config))
             .await
             .map_err(|err| RefreshError::Build(err.to_string()))?;
+        matcher.mark_synced();
         Ok(Refresher {
             store,
             matcher,
@@ -124,8 +125,11 @@ impl Refresher {
             } else {
                 self.poll_once().await
             };
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "matcher refresh failed; keeping the current snapshot");
+            match result {
+                Ok(_) => self.matcher.mark_synced(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "matcher refresh failed; keeping the current snapshot");
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return,

@@ -6,9 +6,13 @@
 //! body_limit = "10MiB"         # largest request body accepted (413 beyond)
 //! request_timeout = "30s"      # a request still running after this is answered 503
 //! session_lifetime = "12h"     # how long a browser login lasts
+//! metrics_public = false       # /metrics needs a token allowed `read_metrics` unless true
+//! # tls_cert = "cert.pem"      # both set: HTTPS only, session cookies marked Secure
+//! # tls_key = "key.pem"
 //! ```
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -29,6 +33,16 @@ pub struct ServerConfig {
     /// How long a browser session lasts after login (`12h`).
     #[serde(deserialize_with = "de_duration")]
     pub session_lifetime: Duration,
+    /// Whether `/metrics` answers without authentication. Default `false`: a scraper then
+    /// presents an API token whose role allows `read_metrics` (admin, analyst, read_only), as
+    /// every other route does. Set `true` only when the listen address is reachable by no one
+    /// but the scraper; the figures name sources and routes, never intel values.
+    pub metrics_public: bool,
+    /// PEM file with the server certificate chain. With `tls_key`, `serve` speaks HTTPS only
+    /// (rustls) on `listen`, and session cookies are marked `Secure`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +52,9 @@ impl Default for ServerConfig {
             body_limit: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             session_lifetime: Duration::from_secs(12 * 3600),
+            metrics_public: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -54,9 +71,20 @@ impl ServerConfig {
         let Some(table) = table else {
             return Ok(ServerConfig::default());
         };
-        toml::Value::Table(table.clone())
+        let config: ServerConfig = toml::Value::Table(table.clone())
             .try_into()
-            .map_err(|err: toml::de::Error| ServerConfigError(err.to_string()))
+            .map_err(|err: toml::de::Error| ServerConfigError(err.to_string()))?;
+        if config.tls_cert.is_some() != config.tls_key.is_some() {
+            return Err(ServerConfigError(
+                "tls_cert and tls_key go together: set both for HTTPS, or neither".into(),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The certificate and key files when TLS is configured.
+    pub fn tls(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
     }
 }
 
@@ -155,6 +183,7 @@ mod tests {
             ("body_limit = 0", "positive"),
             ("request_timeout = \"soon\"", "interval"),
             ("port = 8080", "unknown field"),
+            ("tls_cert = \"cert.pem\"", "go together"),
         ] {
             let table: toml::Table = toml::from_str(text).unwrap();
             let err = ServerConfig::from_table(Some(&table))

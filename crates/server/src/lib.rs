@@ -20,11 +20,12 @@ pub mod config;
 pub mod error;
 pub mod first_run;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
-pub mod web;
 pub mod taxii;
+pub mod web;
 
 use std::future::Future;
 
@@ -40,14 +41,18 @@ pub use error::{ApiError, ErrorBody};
 pub use state::AppState;
 
 /// The whole application: the route table, with JSON answers for unknown paths (404) and
-/// wrong methods (405), behind [`with_limits`].
+/// wrong methods (405), behind [`with_limits`], every request counted and timed.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let app = routes::table_router(&state)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
-    with_limits(app, &config).layer(axum::middleware::from_fn(taxii::taxii_errors))
+    // Metrics outermost, so that timeouts and refusals are counted with the status the
+    // caller saw; TAXII paths get their error bodies inside it.
+    with_limits(app, &config)
+        .layer(axum::middleware::from_fn(taxii::taxii_errors))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
 }
 
 /// The layers every request passes, innermost first: the body limit (for extractors, whether
@@ -89,6 +94,36 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Reads the certificate chain and key for [`serve_tls`]; fails on unreadable or mismatched
+/// files, so that `serve` stops before it listens.
+pub async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<axum_server::tls_rustls::RustlsConfig> {
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
+}
+
+/// Serves the application over HTTPS only (rustls) on `listener` until `shutdown` resolves,
+/// then lets requests in flight finish. A plain-HTTP client gets a failed handshake.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        // No deadline here: `serve` bounds the drain itself.
+        stopper.graceful_shutdown(None);
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+        .handle(handle)
+        .serve(router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .await
 }
 
 #[cfg(test)]

@@ -54,6 +54,7 @@ use crate::routes::{Verb, routes};
         crate::api::accounts::list_users,
         crate::api::accounts::create_user,
         crate::api::accounts::change_user,
+        crate::metrics::scrape,
         document,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))

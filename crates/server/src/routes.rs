@@ -13,9 +13,10 @@ use crate::api::{
     source_changes, sources,
 };
 use crate::auth::Access;
+use crate::config::ServerConfig;
 use crate::state::AppState;
-use crate::web;
 use crate::taxii::handlers as taxii;
+use crate::web;
 
 /// The HTTP methods routes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,21 @@ pub struct Route {
     handler: MethodRouter<AppState>,
 }
 
+/// The metrics scrape, the one route whose access the configuration may relax.
+pub const METRICS_PATH: &str = "/metrics";
+
+impl Route {
+    /// The access enforced under `config`: the declared one, except that `/metrics` is public
+    /// when `[server] metrics_public = true`.
+    pub fn access_under(&self, config: &ServerConfig) -> Access {
+        if self.path == METRICS_PATH && config.metrics_public {
+            Access::Public
+        } else {
+            self.access
+        }
+    }
+}
+
 fn route<H, T>(verb: Verb, path: &'static str, access: Access, handler: H) -> Route
 where
     H: Handler<T, AppState>,
@@ -96,6 +112,12 @@ pub fn routes() -> Vec<Route> {
         route(Get, "/healthz", Public, health::healthz),
         route(Get, "/readyz", Public, health::readyz),
         route(Get, "/api/openapi.json", Public, crate::openapi::document),
+        route(
+            Get,
+            METRICS_PATH,
+            action(Action::ReadMetrics),
+            crate::metrics::scrape,
+        ),
         route(Post, "/api/v1/session", Public, session::login),
         route(Delete, "/api/v1/session", Session, session::logout),
         route(
@@ -362,10 +384,11 @@ pub fn routes() -> Vec<Route> {
 pub(crate) fn table_router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for route in routes() {
+        let access = route.access_under(&state.config);
         let checked = route
             .handler
             .route_layer(axum::middleware::from_fn_with_state(
-                (state.clone(), route.access),
+                (state.clone(), access),
                 crate::auth::check_access,
             ));
         router = router.route(route.path, checked);

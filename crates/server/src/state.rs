@@ -9,6 +9,7 @@ use rampart_intel::scheduler::Puller;
 use rampart_store::Store;
 
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::taxii::{Taxii, TaxiiConfig};
 
 /// Shared, cheap to clone (one `Arc`). Later stages add their own handles here (TAXII
@@ -24,6 +25,9 @@ pub struct Inner {
     pub warninglists: Option<Arc<dyn Suppress>>,
     /// Whether clients reach us over TLS: session cookies are then marked `Secure`.
     pub tls: bool,
+    /// Where `/metrics` reads from: the process-wide recorder in `serve`, a detached one by
+    /// default.
+    pub metrics: Metrics,
     pub started: Instant,
     /// The TAXII server's collections, id index and recent statuses.
     pub taxii: Arc<Taxii>,
@@ -58,6 +62,7 @@ impl AppState {
                 config,
                 warninglists: None,
                 tls: false,
+                metrics: Metrics::detached(),
                 started: Instant::now(),
                 taxii: Arc::new(Taxii::new(TaxiiConfig::default_with_collection())),
                 ingest: None,
@@ -109,6 +114,11 @@ impl AppStateBuilder {
 
     pub fn login_limits(mut self, limits: crate::limits::LoginLimits) -> AppStateBuilder {
         self.inner.login_limits = limits;
+        self
+    }
+
+    pub fn metrics(mut self, metrics: Metrics) -> AppStateBuilder {
+        self.inner.metrics = metrics;
         self
     }
 

@@ -10,9 +10,11 @@ use axum::http::{Method, Request, StatusCode, header};
 use jiff::Timestamp;
 use rampart_auth::{ApiToken, Role};
 use rampart_server::routes::routes;
+use rampart_server::{AppState, ServerConfig};
 use rampart_store::{AuditQuery, NewToken};
 use serde_json::{Value, json};
 use support::*;
+use tower::ServiceExt;
 
 #[tokio::test]
 async fn bad_requests_get_json_errors_never_500() {
@@ -590,4 +592,48 @@ async fn the_openapi_document_lists_exactly_the_route_table() {
     assert_eq!(search["x-rampart-action"], "read_intel");
     assert_eq!(search["security"], json!([{"bearer": []}, {"session": []}]));
     assert_eq!(document["paths"]["/healthz"]["get"]["security"], json!([]));
+}
+
+#[tokio::test]
+async fn metrics_need_a_token_unless_configured_public() {
+    let h = harness().await;
+    let anonymous = || Request::get("/metrics").body(Body::empty()).unwrap();
+    let refused = h.send(anonymous()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    let ingest = h
+        .send(
+            Request::get("/metrics")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", h.token(Role::Ingest)),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ingest.status, StatusCode::FORBIDDEN, "{}", ingest.text);
+    let scraper = h
+        .send(
+            Request::get("/metrics")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", h.token(Role::ReadOnly)),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(scraper.status, StatusCode::OK, "{}", scraper.text);
+    assert_eq!(
+        scraper.headers[header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+
+    let config = ServerConfig {
+        metrics_public: true,
+        ..ServerConfig::default()
+    };
+    let public = rampart_server::router(AppState::builder(h.store.clone(), config).build());
+    let response = public.oneshot(anonymous()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -42,20 +42,25 @@ async fn sample(
     let evil = h.ids["evil.example"];
     let alert = h.alert_id;
     let (uri, body) = match (verb, path) {
-        (Verb::Get, "/healthz" | "/readyz" | "/api/openapi.json") => (path.to_owned(), SampleBody::None),
+        (Verb::Get, "/healthz" | "/readyz" | "/api/openapi.json" | "/metrics") => {
+            (path.to_owned(), SampleBody::None)
+        }
         (Verb::Post, "/api/v1/session") => (
             path.to_owned(),
             SampleBody::Json(json!({"username": username(Role::ReadOnly), "password": PASSWORD})),
         ),
         (Verb::Delete, "/api/v1/session") => (path.to_owned(), SampleBody::None),
-        (Verb::Get, "/api/v1/indicators") => ("/api/v1/indicators?q=example".into(), SampleBody::None),
+        (Verb::Get, "/api/v1/indicators") => {
+            ("/api/v1/indicators?q=example".into(), SampleBody::None)
+        }
         (Verb::Post, "/api/v1/indicators") => (
             path.to_owned(),
             SampleBody::Json(json!({"kind": "domain", "value": format!("rbac-{n}.example")})),
         ),
-        (Verb::Get, "/api/v1/indicators/export") => {
-            ("/api/v1/indicators/export?format=csv".into(), SampleBody::None)
-        }
+        (Verb::Get, "/api/v1/indicators/export") => (
+            "/api/v1/indicators/export?format=csv".into(),
+            SampleBody::None,
+        ),
         (Verb::Post, "/api/v1/indicators/suppress") => (
             path.to_owned(),
             SampleBody::Json(json!({"value": "198.51.100.0/24", "reason": "rbac walk"})),
@@ -72,10 +77,13 @@ async fn sample(
                 .unwrap();
             (path.to_owned(), SampleBody::Json(json!({ "value": value })))
         }
-        (Verb::Get, "/api/v1/indicators/{id}") => (format!("/api/v1/indicators/{evil}"), SampleBody::None),
-        (Verb::Get, "/api/v1/indicators/{kind}/{value}") => {
-            ("/api/v1/indicators/domain/evil.example".into(), SampleBody::None)
+        (Verb::Get, "/api/v1/indicators/{id}") => {
+            (format!("/api/v1/indicators/{evil}"), SampleBody::None)
         }
+        (Verb::Get, "/api/v1/indicators/{kind}/{value}") => (
+            "/api/v1/indicators/domain/evil.example".into(),
+            SampleBody::None,
+        ),
         (
             Verb::Get,
             "/api/v1/sources" | "/api/v1/alerts" | "/api/v1/assets" | "/api/v1/audit"
@@ -85,7 +93,9 @@ async fn sample(
             path.to_owned(),
             SampleBody::Json(json!({"name": "rbac-feed", "format": "text", "url": h.feed_url})),
         ),
-        (Verb::Get, "/api/v1/sources/{name}") => ("/api/v1/sources/loopback-feed".into(), SampleBody::None),
+        (Verb::Get, "/api/v1/sources/{name}") => {
+            ("/api/v1/sources/loopback-feed".into(), SampleBody::None)
+        }
         (Verb::Delete, "/api/v1/sources/{name}") => {
             let name = format!("rbac-remove-{n}");
             h.store
@@ -97,9 +107,10 @@ async fn sample(
                 .unwrap();
             (format!("/api/v1/sources/{name}"), SampleBody::None)
         }
-        (Verb::Post, "/api/v1/sources/{name}/pull") => {
-            ("/api/v1/sources/loopback-feed/pull".into(), SampleBody::None)
-        }
+        (Verb::Post, "/api/v1/sources/{name}/pull") => (
+            "/api/v1/sources/loopback-feed/pull".into(),
+            SampleBody::None,
+        ),
         (Verb::Post, "/api/v1/events") => (
             path.to_owned(),
             SampleBody::Json(json!({"destination": {"domain": "evil.example"}})),

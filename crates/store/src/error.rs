@@ -23,6 +23,8 @@ pub enum StoreError {
     /// a disabled account, an expiry in the past…), with the reason.
     #[error("refused: {0}")]
     Refused(String),
+    #[error("backup or restore: {0}")]
+    Backup(String),
     #[error("cannot write the export: {0}")]
     Export(#[from] std::io::Error),
 }

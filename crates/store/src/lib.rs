@@ -29,6 +29,7 @@ mod common;
 mod error;
 mod export;
 mod import;
+mod maintenance;
 mod multirow;
 mod postgres;
 mod rows;
@@ -43,6 +44,7 @@ use tokio::sync::mpsc;
 pub use accounts::*;
 pub use error::StoreError;
 pub use export::export_audit;
+pub use maintenance::restore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -231,6 +233,22 @@ pub trait Store: AccountStore + Send + Sync {
     async fn upsert_assets(&self, assets: &[Asset]) -> Result<usize, StoreError>;
     /// Every asset, by name.
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
+
+    // ---- maintenance ---------------------------------------------------------------------
+
+    /// Deletes the alerts last seen before `last_seen_before`, or with `dry_run` only counts
+    /// them; returns how many. Retention never touches the audit log.
+    async fn prune_alerts(
+        &self,
+        last_seen_before: Timestamp,
+        dry_run: bool,
+    ) -> Result<u64, StoreError>;
+    /// Rows a restore would overwrite (sources, indicators, alerts, accounts, audit, assets,
+    /// allowlist); zero for a new store, whose only content is its schema.
+    async fn content_rows(&self) -> Result<u64, StoreError>;
+    /// Writes a consistent copy of the whole store to `destination` (a new file) while it is
+    /// in use: SQLite's `VACUUM INTO`, PostgreSQL's `pg_dump` custom format.
+    async fn backup(&self, destination: &std::path::Path) -> Result<(), StoreError>;
 }
 
 /// Accounts, API tokens, browser sessions and the audit log. The store keeps hashes only:

@@ -15,6 +15,8 @@ mod changes;
 mod fixtures;
 #[path = "suite/imports.rs"]
 mod imports;
+#[path = "suite/maintenance.rs"]
+mod maintenance;
 #[path = "suite/records.rs"]
 mod records;
 #[path = "suite/renewals.rs"]
@@ -246,12 +248,14 @@ suite! {
     accounts::token_use_is_recorded_in_the_background,
     accounts::sessions_open_expire_and_end,
     accounts::disabling_a_user_ends_their_sessions,
-    accounts::audit_lines_are_filtered_paged_and_exported;
+    accounts::audit_lines_are_filtered_paged_and_exported,
+    maintenance::old_alerts_are_pruned_and_the_audit_log_is_kept;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
     accounts::audit_log_is_append_only,
     accounts::a_token_beyond_its_owners_lowered_role_is_refused,
     accounts::corrupt_account_rows_are_reported,
+    maintenance::a_backup_during_imports_restores_whole,
 }
 
 #[test]

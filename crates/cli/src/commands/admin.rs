@@ -1,5 +1,5 @@
-//! `rampart admin`: accounts and API tokens. Every change is written to the audit log as
-//! `cli:<os user>`.
+//! `rampart admin`: accounts and API tokens, backups, restores and pruning. Every change is
+//! written to the audit log as `cli:<os user>`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -34,6 +34,22 @@ pub enum AdminCommand {
     /// API tokens for tools and sensors.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write a consistent copy of the store to a new FILE while `serve` runs (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump custom format).
+    Backup { file: std::path::PathBuf },
+    /// Replace the store by a backup. Refuses a store that holds anything unless --force.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a store that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete alerts past `[retention] alerts` (serve does this hourly). The audit log is kept.
+    Prune {
+        /// Count what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +80,22 @@ pub enum TokenCommand {
 }
 
 pub async fn run(ctx: Context, command: AdminCommand) -> anyhow::Result<std::process::ExitCode> {
+    // Upkeep takes the store as it is: writing the configured sources first would make an
+    // empty restore target non-empty.
+    let maintenance = match &command {
+        AdminCommand::Backup { file } => Some(super::maintenance::backup(&ctx, file).await),
+        AdminCommand::Restore { file, force } => {
+            Some(super::maintenance::restore(&ctx, file, *force).await)
+        }
+        AdminCommand::Prune { dry_run } => {
+            Some(super::maintenance::prune_command(&ctx, *dry_run).await)
+        }
+        _ => None,
+    };
+    if let Some(outcome) = maintenance {
+        outcome?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     let store = ctx.store().await?;
     let store = &*store;
     match command {
@@ -81,6 +113,9 @@ pub async fn run(ctx: Context, command: AdminCommand) -> anyhow::Result<std::pro
             list_tokens(&ctx, store, user.as_deref()).await?
         }
         AdminCommand::Token(TokenCommand::Revoke { id }) => revoke_token(store, id).await?,
+        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } | AdminCommand::Prune { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -84,15 +84,18 @@ impl Detection {
         })
         .await?;
         for address in stream.listening() {
-            eprintln!("rampart serve: listening on {address}");
+            crate::say!("rampart serve: listening on {address}");
         }
-        eprintln!(
+        crate::say!(
             "rampart serve: detection on {} inputs ({}), {} Sigma rules, {} indicators",
             inputs.len(),
             inputs.join(", "),
             rules.as_ref().map_or(0, |r| r.len()),
             matcher.stats().base_entries
         );
+        // The status file goes beside the store's other state, even when no store file is there.
+        std::fs::create_dir_all(&ctx.config.data_dir)
+            .with_context(|| format!("cannot create {}", ctx.config.data_dir.display()))?;
         let status_path = ctx.config.data_dir.join("detect-status.json");
         Ok(Detection {
             stream,
@@ -108,11 +111,19 @@ impl Detection {
         self.stream.ingest()
     }
 
-    /// Writes the status file: the pipeline's counters and the matcher's figures.
+    /// The matcher, for metrics read at scrape time.
+    pub fn matcher(&self) -> Matcher {
+        self.matcher.clone()
+    }
+
+    /// Writes the status file (the pipeline's counters and the matcher's figures) and copies
+    /// the same snapshot into the metrics, so that both always agree.
     pub fn write_status(&self) {
+        let stream = self.stream.status();
+        stream.publish();
         let status = serde_json::json!({
             "at": Timestamp::now(),
-            "stream": self.stream.status(),
+            "stream": stream,
             "matcher": self.matcher.stats(),
         });
         if let Ok(text) = serde_json::to_string_pretty(&status) {
@@ -126,6 +137,7 @@ impl Detection {
     /// Stops inputs, drains the queue, flushes alerts.
     pub async fn stop(self) {
         let status = self.stream.shutdown().await;
+        status.publish();
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
@@ -166,7 +178,7 @@ async fn load_rules(config: &DetectConfig) -> anyhow::Result<Option<Arc<RuleSet>
             "Sigma rule not compiled"
         );
     }
-    eprintln!(
+    crate::say!(
         "rampart serve: {} Sigma rules compiled, {} not compiled (see the log)",
         rules.len(),
         failures.len()

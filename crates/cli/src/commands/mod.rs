@@ -5,10 +5,13 @@ pub mod admin;
 pub mod alerts;
 pub mod assets;
 pub mod audit;
+pub mod config;
 pub mod detection;
 pub mod feeds;
 pub mod hunt;
 pub mod intel;
+pub mod maintenance;
+pub mod retention;
 pub mod rules;
 pub mod serve;
 

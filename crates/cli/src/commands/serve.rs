@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use rampart_intel::scheduler::{self, Puller};
+use rampart_server::metrics::Metrics;
 use rampart_server::taxii::TaxiiConfig;
 use rampart_server::{AppState, ServerConfig};
 use tokio::sync::watch;
@@ -21,8 +22,22 @@ const HTTP_DRAIN: Duration = Duration::from_secs(10);
 pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let server_config = ServerConfig::from_table(ctx.config.server.as_ref())?;
     let taxii_config = TaxiiConfig::from_table(ctx.config.taxii.as_ref())?;
+    let retention = super::retention::RetentionConfig::from_table(ctx.config.retention.as_ref())?;
     let store = ctx.store().await?;
     let suppress = ctx.warninglists()?;
+    // Read before listening, so that a missing or mismatched certificate stops `serve` at once.
+    let tls = match server_config.tls() {
+        Some((cert, key)) => Some(rampart_server::tls_config(cert, key).await.with_context(
+            || {
+                format!(
+                    "cannot load the TLS certificate {} and key {}",
+                    cert.display(),
+                    key.display()
+                )
+            },
+        )?),
+        None => None,
+    };
     // Bound before anything runs, so that a taken port stops `serve` at once.
     let listener = tokio::net::TcpListener::bind(server_config.listen)
         .await
@@ -44,15 +59,16 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         enabled,
         "rampart serve: feed scheduler running (Ctrl-C to stop)"
     );
-    eprintln!(
+    crate::say!(
         "rampart serve: {} store, {} sources ({enabled} enabled); pulling feeds on their intervals, Ctrl-C to stop",
         store.backend(),
         sources.len()
     );
     // One stop signal, seen by every part.
     let (stop_sender, stop) = watch::channel(false);
+    let signalled = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signalled.await;
         let _ = stop_sender.send(true);
     });
     let stopped = |mut stop: watch::Receiver<bool>| async move {
@@ -61,21 +77,50 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
 
     let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
     let puller = Puller::new(store.clone(), super::http_client()?, suppress.clone());
+    let metrics = Metrics::install()?;
+    let source_names: Vec<String> = sources.iter().map(|s| s.info.name.clone()).collect();
+    rampart_intel::scheduler::FeedPulled::describe(&source_names);
+    rampart_detect::telemetry::describe();
+    rampart_matcher::telemetry::describe();
+    let matcher = detection.matcher();
+    metrics.add_collector(std::sync::Arc::new(move || {
+        matcher.stats().publish(jiff::Timestamp::now());
+    }));
     let state = AppState::builder(store.clone(), server_config)
         .warninglists(suppress)
         .taxii(taxii_config)
         .ingest(Some(detection.ingest()))
         .puller(Some(puller.clone()))
         .rule_state(Some(ctx.rule_state_path()))
+        .metrics(metrics.clone())
+        .tls(tls.is_some())
         .build();
-    let http = tokio::spawn(rampart_server::serve(
-        listener,
-        state,
+    let (http, scheme) = match tls {
+        Some(tls) => (
+            tokio::spawn(rampart_server::serve_tls(
+                listener,
+                tls,
+                state,
+                stopped(stop.clone()),
+            )),
+            "https",
+        ),
+        None => (
+            tokio::spawn(rampart_server::serve(
+                listener,
+                state,
+                stopped(stop.clone()),
+            )),
+            "http",
+        ),
+    };
+    crate::say!("rampart serve: {scheme} listening on {scheme}://{http_address}");
+    crate::say!("rampart serve: TAXII 2.1 discovery at {scheme}://{http_address}/taxii2/");
+    let pruning = tokio::spawn(super::maintenance::prune_periodically(
+        store.clone(),
+        retention,
         stopped(stop.clone()),
     ));
-    eprintln!("rampart serve: http listening on http://{http_address}");
-    eprintln!("rampart serve: TAXII 2.1 discovery at http://{http_address}/taxii2/");
-
     let scheduler = scheduler::run(puller, ctx.config.concurrent_pulls, stopped(stop.clone()));
     // The status file is rewritten while serving, for operators and tests.
     let status = async {
@@ -88,25 +133,26 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         () = scheduler => {}
         () = status => {}
     }
+    let _ = pruning.await;
     let mut failed = false;
     match tokio::time::timeout(HTTP_DRAIN, http).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(err))) => {
-            eprintln!("rampart serve: http server failed: {err}");
+            crate::say!("rampart serve: http server failed: {err}");
             failed = true;
         }
         Ok(Err(err)) => {
-            eprintln!("rampart serve: http server task failed: {err}");
+            crate::say!("rampart serve: http server task failed: {err}");
             failed = true;
         }
-        Err(_) => eprintln!(
+        Err(_) => crate::say!(
             "rampart serve: http requests still running after {}s were cut off",
             HTTP_DRAIN.as_secs()
         ),
     }
     // After the HTTP server, so that events pushed by requests in flight are still detected.
     detection.stop().await;
-    eprintln!("rampart serve: stopped");
+    crate::say!("rampart serve: stopped");
     Ok(if failed {
         std::process::ExitCode::FAILURE
     } else {
@@ -130,24 +176,37 @@ fn announce_first_run(token: &rampart_auth::ApiToken, address: std::net::SocketA
     eprintln!("{rule}");
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call, before anything
+/// is announced: a stop sent right after "listening" must not hit the default action (death).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let (terminate, interrupt) = signals;
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(terminate) => {}
+                () = wait(interrupt) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Running the real `rampart` binary in a scratch directory with its own SQLite store.
 #![allow(dead_code)]
 
+pub mod exposition;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

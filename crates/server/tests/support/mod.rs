@@ -78,7 +78,6 @@ pub fn taxii_envelope() -> Value {
     }]})
 }
 
-
 /// The rule of the harness's pack.
 pub const RULE_ID: &str = "5f1c3a52-2d7e-4c1b-9f3e-7d7a1b2c3d4e";
 const RULE: &str = "title: Test <b>rule</b>

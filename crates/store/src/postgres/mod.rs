@@ -40,6 +40,8 @@ pub(crate) const ARRAY_ROWS: usize = 8192;
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: PgPool,
+    /// For `pg_dump`, which connects on its own.
+    url: String,
 }
 
 impl PostgresStore {
@@ -59,7 +61,10 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         migrator().run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            url: url.to_owned(),
+        })
     }
 
     async fn statements_of(
@@ -569,5 +574,36 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(AssetRow::into_asset).collect()
+    }
+
+    async fn prune_alerts(
+        &self,
+        last_seen_before: Timestamp,
+        dry_run: bool,
+    ) -> Result<u64, StoreError> {
+        let cutoff = micros(last_seen_before);
+        if dry_run {
+            let count: i64 = sqlx::query_scalar(sql::ALERTS_PRUNE_COUNT)
+                .bind(cutoff)
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(count.max(0) as u64);
+        }
+        Ok(sqlx::query(sql::ALERTS_PRUNE)
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn content_rows(&self) -> Result<u64, StoreError> {
+        let rows: i64 = sqlx::query_scalar(sql::STORE_ROWS)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(rows.max(0) as u64)
+    }
+
+    async fn backup(&self, destination: &std::path::Path) -> Result<(), StoreError> {
+        crate::maintenance::pg_dump(&self.url, destination).await
     }
 }

@@ -40,6 +40,9 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
+pub(super) const ALERTS_PRUNE: &str = sql!("alerts_prune");
+pub(super) const ALERTS_PRUNE_COUNT: &str = sql!("alerts_prune_count");
+pub(super) const STORE_ROWS: &str = sql!("store_rows");
 pub(super) const ALERT_KEY_PRESENT: &str = sql!("alert_key_present");
 pub(super) const ALERT_UPSERT: &str = sql!("alert_upsert");
 

@@ -38,6 +38,7 @@ use crate::{
     Store, StoreError, StoredAlert, StoredIndicator,
 };
 use queries as sql;
+pub(crate) use queries::STORE_ROWS;
 
 crate::alert_store::alert_store!(SqliteStore, reader: reader, writer: writer);
 
@@ -657,5 +658,52 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await?;
         rows.into_iter().map(AssetRow::into_asset).collect()
+    }
+
+    async fn prune_alerts(
+        &self,
+        last_seen_before: Timestamp,
+        dry_run: bool,
+    ) -> Result<u64, StoreError> {
+        let cutoff = micros(last_seen_before);
+        if dry_run {
+            let count: i64 = sqlx::query_scalar(sql::ALERTS_PRUNE_COUNT)
+                .bind(cutoff)
+                .fetch_one(&self.reader)
+                .await?;
+            return Ok(count.max(0) as u64);
+        }
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(sql::ALERTS_PRUNE)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn content_rows(&self) -> Result<u64, StoreError> {
+        let rows: i64 = sqlx::query_scalar(sql::STORE_ROWS)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(rows.max(0) as u64)
+    }
+
+    async fn backup(&self, destination: &std::path::Path) -> Result<(), StoreError> {
+        let path = crate::maintenance::new_file(destination)?;
+        // The checkpointer's connection is a read-write one of its own: VACUUM INTO reads one
+        // WAL snapshot there while the writer goes on (a read-only connection cannot attach
+        // the file it writes).
+        let Some(checkpointer) = &self.checkpointer else {
+            return Err(StoreError::Backup(
+                "an in-memory store has nothing to back up".into(),
+            ));
+        };
+        sqlx::query(sql::BACKUP_INTO)
+            .bind(path)
+            .execute(&checkpointer.pool)
+            .await?;
+        Ok(())
     }
 }

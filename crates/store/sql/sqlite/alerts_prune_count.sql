@@ -1,0 +1,1 @@
+SELECT count(*) FROM alerts WHERE last_seen < ?1

@@ -1,0 +1,2 @@
+-- A consistent copy of the database, even under WAL with writers running.
+VACUUM INTO ?1
