@@ -89,6 +89,11 @@ pub fn init(config: &LogConfig) {
     }
 }
 
+/// Whether log lines are JSON objects (then nothing else may be written to standard error).
+pub fn json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
 /// A progress line for the operator: plain on standard error, or an info event when logs are
 /// JSON.
 pub fn progress(message: std::fmt::Arguments<'_>) {

@@ -162,6 +162,16 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
 
 /// Prints the first-run admin token, once, where the operator starting the server sees it.
 fn announce_first_run(token: &rampart_auth::ApiToken, address: std::net::SocketAddr) {
+    if crate::logging::json() {
+        // One event a log collector can route, with the token as a field of its own.
+        tracing::warn!(
+            target: "rampart::progress",
+            first_run_admin_token = token.expose(),
+            users_url = %format!("http://{address}/api/v1/users"),
+            "rampart serve: first run: an `admin` account without a password was created; its API token is shown only this once"
+        );
+        return;
+    }
     let rule = "=".repeat(76);
     eprintln!("{rule}");
     eprintln!("rampart serve: FIRST RUN. No account existed, so an `admin` account was created");
