@@ -28,9 +28,14 @@ listen = "127.0.0.1:0"
 TOML
 export RAMPART_CONFIG=$out/rampart.toml RAMPART_STORE=sqlite://$out/rampart.db
 
+# The real feed samples, and 100,000 generated C2 domains so that the matcher has a realistic size.
+"$rampart" intel import "$corpus/feeds/blocklistde/imap.txt" --source blocklistde --reliability B > /dev/null
+"$rampart" intel import "$corpus/feeds/dshield/suspiciousdomains_High.txt" --source dshield --reliability B > /dev/null
 "$rampart" intel import "$corpus/feeds/abusech-urlhaus/urlhaus.txt" --source urlhaus --reliability B > /dev/null
 "$rampart" intel import "$corpus/feeds/abusech-feodotracker/feodoips.txt" --source feodo --reliability A > /dev/null
-"$rampart" intel import "$corpus/feeds/openphish/feed.txt" --source openphish --reliability B > /dev/null
+seq 1 100000 | awk '{printf "c2-%06d.bad-example.net\n", $1}' > "$out/generated.txt"
+"$rampart" intel import "$out/generated.txt" --format text --source generated --reliability B > /dev/null
+# A share of the events (--hit-ratio) carries one of these values.
 "$rampart" intel export --format text --min-score 0 -o "$out/values.txt"
 echo "indicators exported for the events: $(wc -l < "$out/values.txt")"
 printf 'load-test-password-%s\n' "$RANDOM$RANDOM" | "$rampart" admin create-user loadtest --role admin > /dev/null

@@ -68,7 +68,25 @@ enum Command {
     Config(commands::config::ConfigCommand),
 }
 
+/// `rampart intel search | head`: when the reader of standard output goes away, stop quietly
+/// with the status a shell gives a process ended by SIGPIPE (128 + 13), not with a panic.
+/// Rust ignores SIGPIPE, so the failed write surfaces as a panic of `println!`.
+fn quiet_broken_pipe() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     // Checking a configuration must not depend on it being valid.
     if let Command::Config(command) = cli.command {

@@ -423,3 +423,27 @@ fn a_killed_import_leaves_the_store_as_it_was() {
         .collect();
     assert_eq!(values, ["198.51.100.200"]);
 }
+
+/// `rampart intel search --json | head -c 100`: the reader goes away mid-output; the binary
+/// stops with the SIGPIPE status instead of panicking.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read as _;
+    let rampart = Rampart::new();
+    // Enough output to fill the pipe, so that the write after the close must fail.
+    let list: String = (0..3000).map(|n| format!("host-{n}.example\n")).collect();
+    let list = rampart.write("many.txt", &list);
+    rampart.ok(&["intel", "import", &list, "--source", "many"]);
+    let mut child = rampart
+        .command(&["--json", "intel", "search", "--limit", "3000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut start = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut start).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+}

@@ -22,7 +22,7 @@ impl Rampart {
         format!("sqlite://{}", self.dir.path().join("rampart.db").display())
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
         command
             .args(["--store", &self.store_url()])
