@@ -301,6 +301,9 @@ fn hostile_alert() -> Alert {
     )
 }
 
+/// The id of the rule of the test's pack.
+const RULE: &str = "3c9a1f0e-7b2d-4e8a-9c1f-5d6e7f8a9b0c";
+
 #[tokio::test]
 async fn dashboard_in_a_real_browser() {
     const TEST: &str = "dashboard_in_a_real_browser";
@@ -316,13 +319,28 @@ async fn dashboard_in_a_real_browser() {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rampart = Rampart::new();
+    // A rule pack whose one rule has a hostile title.
+    let pack = rampart.dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("rule.yml"),
+        format!(
+            "title: Suspicious <b>child</b> process\nid: {RULE}\nstatus: test\nlevel: high\n\
+             logsource:\n  product: windows\n  category: process_creation\ndetection:\n  \
+             selection:\n    Image|endswith: 'x.exe'\n  condition: selection\n"
+        ),
+    )
+    .unwrap();
     let config = rampart.write(
         "rampart.toml",
         &format!(
-            "data_dir = \"{}\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n",
-            rampart.dir.path().join("data").display()
+            "data_dir = \"{}\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n\n[detect]\n\
+             rule_packs = [{{ name = \"local\", path = \"{}\" }}]\n",
+            rampart.dir.path().join("data").display(),
+            pack.display()
         ),
     );
+    rampart.ok(&["--config", &config, "rules", "update"]);
     let created = rampart.run_with_input(
         &["admin", "create-user", "alice", "--role", "analyst"],
         &format!("{PASSWORD}\n"),
@@ -379,6 +397,11 @@ async fn dashboard_in_a_real_browser() {
     let overview = browser.text("main").await;
     assert!(overview.contains("3 indicators"), "{overview}");
     assert!(overview.contains("1 alerts to triage"), "{overview}");
+    let matcher = browser.text("#matcher").await;
+    assert!(
+        matcher.starts_with("matcher: ") && !matcher.contains("not running"),
+        "{matcher}"
+    );
     browser.screenshot("overview").await;
 
     // Search, open the indicator, read its score explanation.
@@ -434,6 +457,33 @@ async fn dashboard_in_a_real_browser() {
     let stored = store.alerts(&AlertQuery::default()).await.unwrap();
     assert_eq!(stored[0].status, AlertStatus::Acknowledged);
     assert_eq!(stored[0].triage.as_ref().unwrap().by, "user:alice");
+
+    // The rules page lists the pack's rule, title as text; the form disables it.
+    browser.goto(&format!("{base}/rules")).await;
+    let row = format!("#rule-{RULE}");
+    let shown = browser.text(&row).await;
+    assert!(shown.contains("Suspicious <b>child</b> process"), "{shown}");
+    assert_eq!(
+        browser.text(&format!("{row} td:nth-child(4)")).await,
+        "enabled"
+    );
+    browser
+        .script(&format!(
+            "document.querySelector('{row} select[name=enabled]').value = 'false'; return null;"
+        ))
+        .await;
+    browser.submit(&format!("{row} button")).await;
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/rules#rule-{RULE}"))
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td:nth-child(4)")).await,
+        "disabled"
+    );
+    browser.screenshot("rules").await;
 
     // Logging out ends the session: the next page asks for a login again.
     browser.submit("header form.who button").await;

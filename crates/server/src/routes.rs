@@ -321,10 +321,28 @@ pub fn routes() -> Vec<Route> {
             web::lists::feeds,
         ),
         page(
+            Post,
+            "/feeds/{name}/pull",
+            Page(Some(Action::ManageSources)),
+            web::lists::pull,
+        ),
+        page(
             Get,
             "/assets",
             Page(Some(Action::ReadAssets)),
             web::lists::assets,
+        ),
+        page(
+            Get,
+            "/rules",
+            Page(Some(Action::ReadRules)),
+            web::rules::list,
+        ),
+        page(
+            Post,
+            "/rules/{id}",
+            Page(Some(Action::ManageRules)),
+            web::rules::change,
         ),
         // TAXII 2.1 (its own specification, not in the OpenAPI document).
         route(Get, "/taxii2/", read_intel, taxii::discovery),

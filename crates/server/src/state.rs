@@ -12,6 +12,21 @@ use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::taxii::{Taxii, TaxiiConfig};
 
+/// What the dashboard shows of the running matcher, read when a page asks.
+#[derive(Debug, Clone, Default)]
+pub struct MatcherStatus {
+    /// Indicators in the base table.
+    pub base_entries: usize,
+    /// Changed or removed indicators waiting in the delta.
+    pub delta_entries: usize,
+    /// When the snapshot was last known to hold every change committed to the store.
+    pub synced_at: Option<jiff::Timestamp>,
+}
+
+/// Reads the running matcher's status: set by `serve` over its detection's matcher, so that
+/// this crate needs no handle on the matcher itself.
+pub type MatcherProbe = Arc<dyn Fn() -> MatcherStatus + Send + Sync>;
+
 /// Shared, cheap to clone (one `Arc`). Later stages add their own handles here (TAXII
 /// collections, metrics, detection status) through [`AppStateBuilder`], so that adding one
 /// does not change every place a state is made.
@@ -41,6 +56,8 @@ pub struct Inner {
     pub rule_state: Option<std::path::PathBuf>,
     /// Held while the rule state file is read, changed and rewritten.
     pub rule_state_lock: tokio::sync::Mutex<()>,
+    /// The running matcher's status for the overview; `None`: detection has no matcher here.
+    pub matcher: Option<MatcherProbe>,
     /// Failed logins per account and per client address.
     pub login_limits: crate::limits::LoginLimits,
 }
@@ -69,6 +86,7 @@ impl AppState {
                 puller: None,
                 rule_state: None,
                 rule_state_lock: tokio::sync::Mutex::new(()),
+                matcher: None,
                 login_limits: crate::limits::LoginLimits::default(),
             },
         }
@@ -109,6 +127,11 @@ impl AppStateBuilder {
 
     pub fn rule_state(mut self, path: Option<std::path::PathBuf>) -> AppStateBuilder {
         self.inner.rule_state = path;
+        self
+    }
+
+    pub fn matcher(mut self, probe: Option<MatcherProbe>) -> AppStateBuilder {
+        self.inner.matcher = probe;
         self
     }
 

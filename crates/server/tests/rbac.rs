@@ -161,7 +161,7 @@ async fn sample(
             SampleBody::Json(json!({"note": "rbac walk"})),
         ),
         // The dashboard.
-        (Verb::Get, "/static/rampart.css" | "/login" | "/" | "/feeds" | "/assets") => {
+        (Verb::Get, "/static/rampart.css" | "/login" | "/" | "/feeds" | "/assets" | "/rules") => {
             (path.to_owned(), SampleBody::None)
         }
         (Verb::Post, "/login") => (
@@ -184,6 +184,14 @@ async fn sample(
         (Verb::Post, "/indicators/unsuppress") => (
             path.to_owned(),
             SampleBody::Form("csrf={csrf}&value={role}.rbac.example&back=%2Findicators"),
+        ),
+        (Verb::Post, "/feeds/{name}/pull") => (
+            "/feeds/loopback-feed/pull".into(),
+            SampleBody::Form("csrf={csrf}"),
+        ),
+        (Verb::Post, "/rules/{id}") => (
+            format!("/rules/{RULE_ID}"),
+            SampleBody::Form("csrf={csrf}&enabled=true&level=high&back=%2Frules"),
         ),
         (Verb::Get, "/alerts") => ("/alerts?status=queue".into(), SampleBody::None),
         (Verb::Post, "/alerts/{id}/acknowledge") => (

@@ -86,6 +86,15 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     metrics.add_collector(std::sync::Arc::new(move || {
         matcher.stats().publish(jiff::Timestamp::now());
     }));
+    let matcher = detection.matcher();
+    let matcher_probe: rampart_server::state::MatcherProbe = std::sync::Arc::new(move || {
+        let stats = matcher.stats();
+        rampart_server::state::MatcherStatus {
+            base_entries: stats.base_entries,
+            delta_entries: stats.delta_entries,
+            synced_at: stats.synced_at,
+        }
+    });
     let state = AppState::builder(store.clone(), server_config)
         .warninglists(suppress)
         .taxii(taxii_config)
@@ -93,6 +102,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         .puller(Some(puller.clone()))
         .rule_state(Some(ctx.rule_state_path()))
         .metrics(metrics.clone())
+        .matcher(Some(matcher_probe))
         .tls(tls.is_some())
         .build();
     let (http, scheme) = match tls {

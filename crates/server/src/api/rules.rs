@@ -90,12 +90,31 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<RuleList>,
 ) -> Result<Json<Page<RuleItem>>, ApiError> {
-    let rules = load(rule_state(&state)?)?;
-    let overridden = params.overridden.unwrap_or(false);
-    let items: Vec<RuleItem> = rules
+    let items = rule_items(
+        &state,
+        params.pack.as_deref(),
+        params.overridden.unwrap_or(false),
+    )?;
+    Ok(Json(page_of(
+        items,
+        params.limit,
+        params.cursor.as_deref(),
+    )?))
+}
+
+/// Every rule of the packs with its effective state, by pack and id: only `pack`'s when
+/// given, only disabled or re-levelled ones when `overridden`. The API and the rules page
+/// both list through this.
+pub fn rule_items(
+    state: &AppState,
+    pack: Option<&str>,
+    overridden: bool,
+) -> Result<Vec<RuleItem>, ApiError> {
+    let rules = load(rule_state(state)?)?;
+    Ok(rules
         .packs
         .iter()
-        .filter(|(pack, _)| params.pack.as_ref().is_none_or(|wanted| wanted == *pack))
+        .filter(|(name, _)| pack.is_none_or(|wanted| wanted == name.as_str()))
         .flat_map(|(pack, manifest)| {
             manifest
                 .rules
@@ -104,12 +123,7 @@ pub async fn list(
                 .collect::<Vec<_>>()
         })
         .filter(|rule| !overridden || !rule.enabled || rule.level != rule.own_level)
-        .collect();
-    Ok(Json(page_of(
-        items,
-        params.limit,
-        params.cursor.as_deref(),
-    )?))
+        .collect())
 }
 
 /// A change to one rule's overrides; absent fields are left as they are.
@@ -134,10 +148,21 @@ pub async fn change(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<RuleChange>,
 ) -> Result<Json<RuleItem>, ApiError> {
-    let path = rule_state(&state)?.to_owned();
+    Ok(Json(change_rule(&state, &principal, &id, request).await?))
+}
+
+/// Changes one rule's overrides in the rule state file, audited: the API's `PATCH` and the
+/// rules page's form both change rules through this.
+pub async fn change_rule(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    request: RuleChange,
+) -> Result<RuleItem, ApiError> {
+    let path = rule_state(state)?.to_owned();
     let store = state.store.as_ref();
-    let entry = AuditEntry::new(principal.actor, "rule.change")
-        .target(crate::error::truncate(&id))
+    let entry = AuditEntry::new(principal.actor.clone(), "rule.change")
+        .target(crate::error::truncate(id))
         .detail(serde_json::json!({
             "enabled": request.enabled,
             "level": request.level.as_deref().map(crate::error::truncate),
@@ -164,25 +189,25 @@ pub async fn change(
             })?)),
         };
         let mut rules = load(&path)?;
-        if rules.rule(&id).is_none() {
+        if rules.rule(id).is_none() {
             return Err(ApiError::not_found(format!(
                 "no rule with id {:?} in the packs as last updated",
-                crate::error::truncate(&id)
+                crate::error::truncate(id)
             )));
         }
         let now = Timestamp::now();
         if let Some(enabled) = request.enabled {
-            rules.set_enabled(&id, enabled, now);
+            rules.set_enabled(id, enabled, now);
         }
         if let Some(level) = level {
-            rules.set_level(&id, level, now);
+            rules.set_level(id, level, now);
         }
         rules.save(&path).map_err(ApiError::internal)?;
         let (pack, rule) = rules
-            .rule(&id)
+            .rule(id)
             .ok_or_else(|| ApiError::internal("the rule just changed is missing"))?;
-        Ok(item(&rules, pack, &id, rule))
+        Ok(item(&rules, pack, id, rule))
     }
     .await;
-    Ok(Json(audited(store, entry, changed).await?))
+    audited(store, entry, changed).await
 }

@@ -222,6 +222,18 @@ pub async fn pull(
     principal: Principal,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
+    let (status, outcome) = pull_now(&state, &principal, name).await?;
+    Ok((status, Json(outcome)).into_response())
+}
+
+/// Pulls a source now, audited, as `POST /api/v1/sources/{name}/pull` and the feeds page's
+/// "pull now" do: 200 with the outcome, or 202 when the pull outlives half the request
+/// timeout (it goes on in the background).
+pub async fn pull_now(
+    state: &AppState,
+    principal: &Principal,
+    name: String,
+) -> Result<(StatusCode, PullOutcome), ApiError> {
     let Some(puller) = state.puller.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -230,8 +242,8 @@ pub async fn pull(
         ));
     };
     let store = state.store.as_ref();
-    let entry =
-        AuditEntry::new(principal.actor, "source.pull").target(crate::error::truncate(&name));
+    let entry = AuditEntry::new(principal.actor.clone(), "source.pull")
+        .target(crate::error::truncate(&name));
     if store.source(&name).await?.is_none() {
         let missing = Err(ApiError::not_found(format!(
             "no source named {:?}",
@@ -252,7 +264,7 @@ pub async fn pull(
             };
             let entry = entry.detail(serde_json::json!({ "status": "running" }));
             let running = audited(store, entry, Ok(running)).await?;
-            return Ok((StatusCode::ACCEPTED, Json(running)).into_response());
+            return Ok((StatusCode::ACCEPTED, running));
         }
         Ok(Err(join)) => Err(ApiError::internal(join)),
         Ok(Ok(Err(error))) => Err(ApiError::new(
@@ -271,6 +283,5 @@ pub async fn pull(
             report: None,
         }),
     };
-    let outcome = audited(store, entry, outcome).await?;
-    Ok(Json(outcome).into_response())
+    Ok((StatusCode::OK, audited(store, entry, outcome).await?))
 }

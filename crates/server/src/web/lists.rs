@@ -1,11 +1,13 @@
 //! The plain lists: feeds with their status, and the organisation's assets.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::Response;
 use jiff::Timestamp;
+use rampart_auth::Action;
 
-use super::{Chrome, PageError, html, when_or_never};
+use super::{Chrome, Form, PageError, html, redirect, when_or_never};
 use crate::auth::Principal;
 use crate::state::AppState;
 
@@ -30,13 +32,25 @@ pub struct FeedRow {
 pub struct FeedsPage {
     pub chrome: Option<Chrome>,
     pub feeds: Vec<FeedRow>,
+    /// Whether the viewer may pull feeds now.
+    pub can_pull: bool,
+    /// The outcome of the last "pull now", from the redirect's query: (source, outcome).
+    pub pulled: Option<(String, String)>,
 }
 
 /// `GET /feeds`: every source with its pulls, errors and next pull.
 pub async fn feeds(
     State(state): State<AppState>,
     principal: Principal,
+    uri: Uri,
 ) -> Result<Response, PageError> {
+    let params = Form::query(&uri);
+    let pulled = params.get("pulled").map(|name| {
+        (
+            name.to_owned(),
+            params.get("outcome").unwrap_or_default().to_owned(),
+        )
+    });
     let now = Timestamp::now();
     let feeds = crate::api::sources::statuses(&state)
         .await?
@@ -72,9 +86,39 @@ pub async fn feeds(
         })
         .collect();
     Ok(html(&FeedsPage {
+        can_pull: principal.role.allows(Action::ManageSources) && state.puller.is_some(),
         chrome: Some(Chrome::new(&principal, "feeds")),
         feeds,
+        pulled,
     }))
+}
+
+/// `POST /feeds/{name}/pull`: pulls a source now (as the API does, audited), back to the
+/// feeds page with the outcome. A failed pull is an outcome to show, not an error page.
+pub async fn pull(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+    _form: Form,
+) -> Result<Response, PageError> {
+    let outcome = match crate::api::source_changes::pull_now(&state, &principal, name.clone()).await
+    {
+        Ok((_, outcome)) => match (outcome.status, outcome.report) {
+            ("imported", Some(report)) => format!(
+                "imported: {} new, {} updated, {} rejected",
+                report.summary.new, report.summary.updated, report.rejected
+            ),
+            ("running", _) => "still running; its outcome will show in the table".to_owned(),
+            ("not_modified", _) => "not modified since the last pull".to_owned(),
+            (status, _) => status.to_owned(),
+        },
+        Err(error) => format!("failed: {}", error.message),
+    };
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("pulled", &name)
+        .append_pair("outcome", &outcome)
+        .finish();
+    Ok(redirect(&format!("/feeds?{query}")))
 }
 
 /// One asset.

@@ -14,6 +14,7 @@ pub mod indicators;
 pub mod lists;
 pub mod login;
 pub mod overview;
+pub mod rules;
 
 use askama::Template;
 use axum::body::{Body, Bytes};

@@ -12,7 +12,7 @@ use rampart_store::{Counts, DailyGroup};
 use super::charts::{BarChart, StackedChart};
 use super::{Chrome, Form, PageError, html, when_or_never};
 use crate::auth::Principal;
-use crate::state::AppState;
+use crate::state::{AppState, MatcherStatus};
 
 /// The periods offered, in days.
 const PERIODS: [i64; 4] = [7, 30, 90, 365];
@@ -47,6 +47,35 @@ pub struct OverviewPage {
     pub unmapped: u64,
     pub open_alerts: u64,
     pub feeds: Vec<FeedHealth>,
+    /// The matcher's entries and snapshot age, or why there are none.
+    pub matcher: String,
+}
+
+/// The overview's line on the matcher: its entries and how long ago its snapshot last held
+/// every committed change.
+pub fn matcher_line(status: Option<MatcherStatus>, now: Timestamp) -> String {
+    let Some(status) = status else {
+        return "matcher: not running".to_owned();
+    };
+    let age = match status.synced_at {
+        None => "not yet synced with the store".to_owned(),
+        Some(synced) => {
+            let seconds = now.duration_since(synced).as_secs().max(0);
+            let age = match seconds {
+                s if s < 120 => format!("{s} s"),
+                s if s < 2 * 3600 => format!("{} min", s / 60),
+                s if s < 48 * 3600 => format!("{} h", s / 3600),
+                s => format!("{} d", s / 86_400),
+            };
+            format!("snapshot age {age}")
+        }
+    };
+    format!(
+        "matcher: {} entries ({} base, {} delta), {age}",
+        status.base_entries + status.delta_entries,
+        status.base_entries,
+        status.delta_entries
+    )
 }
 
 /// The colour of each severity in charts.
@@ -180,5 +209,36 @@ pub async fn page(
         unmapped: alerts.unmapped,
         open_alerts,
         feeds,
+        matcher: matcher_line(state.matcher.as_ref().map(|probe| probe()), now),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matcher_line_says_entries_and_age_or_that_none_runs() {
+        let now = Timestamp::from_second(10_000).unwrap();
+        assert_eq!(matcher_line(None, now), "matcher: not running");
+        let status = MatcherStatus {
+            base_entries: 40,
+            delta_entries: 2,
+            synced_at: Some(Timestamp::from_second(10_000 - 42).unwrap()),
+        };
+        assert_eq!(
+            matcher_line(Some(status.clone()), now),
+            "matcher: 42 entries (40 base, 2 delta), snapshot age 42 s"
+        );
+        let stale = MatcherStatus {
+            synced_at: Some(Timestamp::from_second(10_000 - 3 * 3600).unwrap()),
+            ..status
+        };
+        assert!(matcher_line(Some(stale), now).ends_with("snapshot age 3 h"));
+        let unsynced = matcher_line(Some(MatcherStatus::default()), now);
+        assert!(
+            unsynced.ends_with("not yet synced with the store"),
+            "{unsynced}"
+        );
+    }
 }

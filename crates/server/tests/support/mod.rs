@@ -201,6 +201,7 @@ pub async fn harness() -> Harness {
             ..Default::default()
         },
     );
+    let probed = matcher.clone();
     let alerts = Arc::new(Mutex::new(Vec::new()));
     let stream = Stream::start(StreamSetup {
         config: Default::default(),
@@ -261,6 +262,14 @@ pub async fn harness() -> Harness {
         .ingest(Some(stream.ingest()))
         .puller(Some(puller))
         .rule_state(Some(rule_state))
+        .matcher(Some(Arc::new(move || {
+            let stats = probed.stats();
+            rampart_server::state::MatcherStatus {
+                base_entries: stats.base_entries,
+                delta_entries: stats.delta_entries,
+                synced_at: stats.synced_at,
+            }
+        })))
         .taxii(taxii_config())
         .build();
     let app = rampart_server::router(state);
