@@ -129,7 +129,7 @@ impl Events {
                 }
             } else {
                 (
-                    format!("site{}.example.com", n.below(5000)),
+                    format!("site{}.shop-{}.net", n.below(5000), n.below(40)),
                     format!("198.18.{}.{}", n.below(250), 1 + n.below(250)),
                 )
             };
