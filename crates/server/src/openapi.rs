@@ -44,6 +44,7 @@ use crate::routes::{Verb, routes};
         crate::api::alerts::acknowledge,
         crate::api::alerts::false_positive,
         crate::api::assets::list,
+        crate::api::assets::import,
         crate::api::audit::list,
         crate::api::events::ingest,
         crate::api::rules::list,

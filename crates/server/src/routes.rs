@@ -216,6 +216,12 @@ pub fn routes() -> Vec<Route> {
             action(Action::ReadAssets),
             assets::list,
         ),
+        route(
+            Post,
+            "/api/v1/assets",
+            action(Action::ManageAssets),
+            assets::import,
+        ),
         route(Get, "/api/v1/audit", action(Action::ReadAudit), audit::list),
         route(
             Post,

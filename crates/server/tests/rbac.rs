@@ -23,6 +23,8 @@ enum SampleBody {
     /// A form; `{csrf}` is replaced by the caller's session CSRF token (empty for others),
     /// `{role}` by the caller's role (`anonymous` without one).
     Form(&'static str),
+    /// A CSV document.
+    Csv(&'static str),
 }
 
 /// The login form's double-submit token the RBAC walk sends as cookie and field.
@@ -89,6 +91,10 @@ async fn sample(
             "/api/v1/sources" | "/api/v1/alerts" | "/api/v1/assets" | "/api/v1/audit"
             | "/api/v1/rules" | "/api/v1/tokens" | "/api/v1/users",
         ) => (format!("{path}?limit=5"), SampleBody::None),
+        (Verb::Post, "/api/v1/assets") => (
+            path.to_owned(),
+            SampleBody::Csv("name,kind,criticality,networks\nrbac-host,server,2,192.0.2.200\n"),
+        ),
         (Verb::Post, "/api/v1/sources") => (
             path.to_owned(),
             SampleBody::Json(json!({"name": "rbac-feed", "format": "text", "url": h.feed_url})),
@@ -302,6 +308,9 @@ async fn rbac_every_route_with_every_role() {
                     .body(Body::from(
                         form.replace("{csrf}", &csrf).replace("{role}", &role_name),
                     )),
+                SampleBody::Csv(csv) => request
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from(*csv)),
                 SampleBody::None => request.body(Body::empty()),
             }
             .unwrap();

@@ -489,3 +489,70 @@ async fn every_json_body_route_refuses_broken_json_and_other_content_types() {
         assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
     }
 }
+
+#[tokio::test]
+async fn assets_are_imported_from_csv_and_audited() {
+    let h = harness().await;
+    let post = |content_type: &'static str, body: &'static str| {
+        authorized(Request::post("/api/v1/assets"), h.token(Role::Analyst))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let csv = "name,kind,owner,criticality,networks,domains\n\
+               web-1,server,web team,5,198.51.100.20,shop.example\n\
+               <script>alert(1)</script>,laptop,,2,,\n\
+               bad-row,server,,9,,\n";
+    let reply = h.send(post("text/csv; charset=utf-8", csv)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["imported"], 2, "{}", reply.text);
+    let rejected = reply.body["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{}", reply.text);
+    assert_eq!(rejected[0]["reference"], "line 4", "{}", reply.text);
+
+    let assets = h.get("/api/v1/assets?limit=100", Role::ReadOnly).await;
+    let names: Vec<&str> = assets.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|asset| asset["name"].as_str().unwrap())
+        .collect();
+    // The hostile name is stored as data, returned as a JSON string.
+    assert!(names.contains(&"web-1") && names.contains(&"<script>alert(1)</script>"));
+    let web = &assets.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|asset| asset["name"] == "web-1")
+        .unwrap()
+        .clone();
+    assert_eq!(web["criticality"], 5);
+    assert!(
+        h.audit_actions()
+            .await
+            .contains(&("assets.import".to_owned(), "success".to_owned()))
+    );
+
+    let wrong_type = h.send(post("application/json", "{}")).await;
+    assert_error(
+        &wrong_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let no_name = h.send(post("text/csv", "kind,owner\nserver,it\n")).await;
+    assert_error(&no_name, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        h.audit_actions()
+            .await
+            .contains(&("assets.import".to_owned(), "failure".to_owned()))
+    );
+    let read_only = h
+        .send(
+            authorized(Request::post("/api/v1/assets"), h.token(Role::ReadOnly))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from("name\nx\n"))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&read_only, StatusCode::FORBIDDEN, "forbidden");
+}
