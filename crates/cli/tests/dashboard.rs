@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rampart_model::{Alert, Detection, EventRef, IndicatorKind, MatchedField, Severity};
 use rampart_store::{AlertQuery, AlertStatus};
 use serde_json::{Value, json};
-use support::{Rampart, Serve};
+use support::Rampart;
 
 const PASSWORD: &str = "correct horse battery staple";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -257,22 +257,6 @@ async fn start_browser(profile: &Path) -> (Driver, Browser) {
     (driver, browser)
 }
 
-/// Starts `serve` and returns it with its HTTP address, read from stderr.
-fn start_serve(rampart: &Rampart, config: &str) -> (Serve, String) {
-    let serve = rampart.serve(config);
-    let mut seen = Vec::new();
-    loop {
-        let line = serve
-            .lines
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
-        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
-            return (serve, address.to_owned());
-        }
-        seen.push(line);
-    }
-}
-
 /// An indicator alert whose values are hostile HTML, on an address of a critical asset.
 fn hostile_alert() -> Alert {
     let now = jiff::Timestamp::now();
@@ -370,7 +354,7 @@ async fn dashboard_in_a_real_browser() {
     store.record_alerts(&[hostile_alert()]).await.unwrap();
     let alert_id = store.alerts(&AlertQuery::default()).await.unwrap()[0].id;
 
-    let (_serve, base) = start_serve(&rampart, &config);
+    let (_serve, base) = rampart.serve_http(&config);
     let profile = tempfile::tempdir().unwrap();
     let (_driver, browser) = start_browser(profile.path()).await;
 

@@ -9,22 +9,6 @@ use support::{Rampart, Serve};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Starts `serve` on the config and returns it with its HTTP address, read from stderr.
-fn start_serve(rampart: &Rampart, config: &str) -> (Serve, String) {
-    let serve = rampart.serve(config);
-    let mut seen = Vec::new();
-    loop {
-        let line = serve
-            .lines
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
-        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
-            return (serve, address.to_owned());
-        }
-        seen.push(line);
-    }
-}
-
 #[tokio::test]
 async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -70,7 +54,7 @@ async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
         "A",
     ]);
 
-    let (mut serve, base) = start_serve(&rampart, &config);
+    let (mut serve, base) = rampart.serve_http(&config);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -150,21 +134,6 @@ async fn serve_answers_the_api_with_a_token_and_stops_on_sigterm() {
     );
 }
 
-/// Reads `serve`'s stderr up to its HTTP address; returns the address and the lines before.
-fn until_listening(serve: &Serve) -> (String, Vec<String>) {
-    let mut seen = Vec::new();
-    loop {
-        let line = serve
-            .lines
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
-        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
-            return (address.to_owned(), seen);
-        }
-        seen.push(line);
-    }
-}
-
 fn stop(serve: &mut Serve) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &serve.child.id().to_string()])
@@ -199,7 +168,7 @@ async fn first_run_token_then_http_ingest_raises_an_alert() {
 
     // No account yet: the first start prints one admin token, no [[detect.inputs]] needed.
     let mut serve = rampart.serve(&config);
-    let (base, before) = until_listening(&serve);
+    let (base, before) = serve.until_listening();
     let marker = "rampart serve: first-run admin token: ";
     let admin = before
         .iter()
@@ -292,7 +261,7 @@ async fn first_run_token_then_http_ingest_raises_an_alert() {
 
     // A later start prints no token.
     let mut serve = rampart.serve(&config);
-    let (_, before) = until_listening(&serve);
+    let (_, before) = serve.until_listening();
     assert!(
         !before.iter().any(|line| line.contains("first-run")),
         "{before:?}"

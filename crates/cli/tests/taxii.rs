@@ -11,11 +11,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use rampart_intel::export::stix::indicator_id;
 use rampart_model::Indicator;
-use support::{Rampart, Serve, json};
+use support::{Rampart, json};
 
 const PASSWORD: &str = "correct horse battery staple";
 const ALL: &str = "5d0c7f7e-0b8e-4f7d-9a43-6c1b2f0d9e11";
@@ -67,22 +66,6 @@ fn python() -> PathBuf {
     match std::env::var_os("RAMPART_TAXII_PYTHON") {
         Some(path) => PathBuf::from(path),
         None => rampart_testkit::workspace_root().join(".venv-taxii/bin/python"),
-    }
-}
-
-/// Starts `serve` and returns it with its base URL, read from stderr.
-fn start_serve(rampart: &Rampart, config: &str) -> (Serve, String) {
-    let serve = rampart.serve(config);
-    let mut seen = Vec::new();
-    loop {
-        let line = serve
-            .lines
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
-        if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
-            return (serve, address.to_owned());
-        }
-        seen.push(line);
     }
 }
 
@@ -185,7 +168,7 @@ fn taxii2_client_and_rampart_read_rampart_serve() {
         "B",
     ]);
 
-    let (serve, base) = start_serve(&rampart, &config);
+    let (serve, base) = rampart.serve_http(&config);
     let output = Command::new(&python)
         .arg("-c")
         .arg(SCRIPT)

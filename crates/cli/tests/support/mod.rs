@@ -118,4 +118,28 @@ impl Rampart {
         });
         Serve { child, lines }
     }
+
+    /// Starts `rampart serve` and returns it with its HTTP base URL, read from stderr.
+    pub fn serve_http(&self, config: &str) -> (Serve, String) {
+        let serve = self.serve(config);
+        let (address, _) = serve.until_listening();
+        (serve, address)
+    }
+}
+
+impl Serve {
+    /// Reads stderr up to the HTTP address; returns the address and the lines before it.
+    pub fn until_listening(&self) -> (String, Vec<String>) {
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("serve did not report its HTTP address: {seen:?}"));
+            if let Some(address) = line.strip_prefix("rampart serve: http listening on ") {
+                return (address.to_owned(), seen);
+            }
+            seen.push(line);
+        }
+    }
 }
