@@ -198,18 +198,30 @@ pub async fn unsuppress(
     principal: Principal,
     ApiJson(request): ApiJson<Unsuppression>,
 ) -> Result<Json<Unsuppressed>, ApiError> {
+    Ok(Json(
+        lift_suppression(&state, &principal, &request.value).await?,
+    ))
+}
+
+/// Takes `raw` (any indicator value) off the allowlist and re-applies suppression, audited as
+/// `indicator.unsuppress`; the API and the dashboard both come here. 404 when the value has
+/// no allowlist entry of its own.
+pub(crate) async fn lift_suppression(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<Unsuppressed, ApiError> {
     let store = state.store.as_ref();
     let entry = AuditEntry::new(principal.actor.clone(), "indicator.unsuppress")
-        .target(crate::error::truncate(&request.value));
+        .target(crate::error::truncate(raw));
     let removed = async {
-        let value = Indicator::guess(&request.value)
-            .map_err(|_| {
-                ApiError::bad_request(format!("{:?} is not an indicator value", request.value))
-            })?
+        let value = Indicator::guess(raw)
+            .map_err(|_| ApiError::bad_request(format!("{raw:?} is not an indicator value")))?
             .into_value();
         if !store.disallow(&value).await? {
             return Err(ApiError::not_found(format!(
-                "{value} is not on the allowlist"
+                "{value} has no allowlist entry of its own: it is not suppressed, or suppressed \
+                 by a wider entry (a parent domain or a network) or by a warninglist"
             )));
         }
         let suppress =
@@ -222,7 +234,7 @@ pub async fn unsuppress(
         Ok(Unsuppressed { value, changed })
     }
     .await;
-    Ok(Json(audited(store, entry, removed).await?))
+    audited(store, entry, removed).await
 }
 
 /// What to export.

@@ -8,8 +8,8 @@ use axum::response::Response;
 use jiff::Timestamp;
 use rampart_intel::query;
 use rampart_intel::score::score;
-use rampart_model::{Indicator, IndicatorKind};
-use rampart_store::{AuditEntry, SearchQuery};
+use rampart_model::IndicatorKind;
+use rampart_store::SearchQuery;
 
 use super::{Chrome, Form, PageError, html, redirect, when};
 use crate::api::indicators::{Suppression, apply_suppression, find_by_id};
@@ -296,37 +296,7 @@ pub async fn unsuppress(
     principal: Principal,
     form: Form,
 ) -> Result<Response, PageError> {
-    let raw = form.required("value")?;
-    let value = Indicator::guess(raw)
-        .map_err(|_| ApiError::bad_request(format!("{raw:?} is not an indicator value")))?
-        .into_value();
-    let store = state.store.as_ref();
-    let entry = AuditEntry::new(principal.actor.clone(), "indicator.unsuppress").target(&value);
-    let removed = store.disallow(&value).await?;
-    if !removed {
-        return Err(PageError(ApiError::not_found(format!(
-            "{value} has no allowlist entry of its own: it is suppressed by a wider entry (a \
-             parent domain or a network) or by a warninglist"
-        ))));
-    }
-    let reapplied = async {
-        let suppress =
-            rampart_intel::import::current_suppression(store, state.warninglists.clone()).await?;
-        rampart_intel::import::reapply_suppression(store, suppress).await
-    }
-    .await;
-    match reapplied {
-        Ok(changed) => {
-            store
-                .record_audit(&entry.detail(serde_json::json!({ "changed": changed })))
-                .await?;
-            Ok(redirect(form.get("back").unwrap_or("/indicators")))
-        }
-        Err(err) => {
-            if let Err(audit) = store.record_audit(&entry.failed(&err)).await {
-                tracing::warn!(%audit, "cannot record a failed unsuppression in the audit log");
-            }
-            Err(PageError(err.into()))
-        }
-    }
+    crate::api::intel_changes::lift_suppression(&state, &principal, form.required("value")?)
+        .await?;
+    Ok(redirect(form.get("back").unwrap_or("/indicators")))
 }
