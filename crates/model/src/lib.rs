@@ -16,6 +16,7 @@
 mod alert;
 mod attack;
 mod canon;
+mod duration;
 mod indicator;
 mod observation;
 mod reliability;
@@ -24,6 +25,7 @@ mod tlp;
 pub use alert::{Alert, Detection, EventRef, Locator, MatchedField, Severity, UnknownSeverity};
 pub use attack::{AttackId, AttackIdError};
 pub use canon::refang;
+pub use duration::{DurationError, parse_duration};
 pub use indicator::{CanonError, Indicator, IndicatorKind, UnknownKind};
 pub use observation::{ContextObject, Direction, Observation, PatternNote, SourceInfo};
 pub use reliability::{Reliability, UnknownReliability};

@@ -15,15 +15,15 @@ pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(if limit == 0 { DEFAULT_LIMIT } else { limit })
 }
 
-/// The status filter of an alert query as the SQL compares it: `,open,acknowledged,` (a
-/// status matches when `,status,` is inside), or empty for any status.
-pub(crate) fn status_list(statuses: &[crate::AlertStatus]) -> String {
-    if statuses.is_empty() {
-        return String::new();
-    }
-    let mut list = String::from(",");
+/// The status filter of a query as the SQL compares it: `,open,acknowledged,` (a status
+/// matches when `,status,` is inside), or empty for any status.
+pub(crate) fn status_list<'a>(statuses: impl IntoIterator<Item = &'a str>) -> String {
+    let mut list = String::new();
     for status in statuses {
-        list.push_str(status.as_str());
+        if list.is_empty() {
+            list.push(',');
+        }
+        list.push_str(status);
         list.push(',');
     }
     list

@@ -32,6 +32,8 @@ mod import;
 mod maintenance;
 mod multirow;
 mod postgres;
+mod respond;
+mod respond_store;
 mod rows;
 mod sqlite;
 mod types;
@@ -46,13 +48,15 @@ pub use error::StoreError;
 pub use export::export_audit;
 pub use maintenance::restore;
 pub use postgres::PostgresStore;
+pub use respond::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// Everything Rampart persists, behind one interface. Accounts, tokens, sessions and the audit
-/// log are in [`AccountStore`], which every store is too.
+/// log are in [`AccountStore`], block lists and playbook runs in [`RespondStore`]; every store
+/// is both.
 #[async_trait]
-pub trait Store: AccountStore + Send + Sync {
+pub trait Store: AccountStore + RespondStore + Send + Sync {
     /// Which backend this is (`sqlite`, `postgres`), for status output.
     fn backend(&self) -> &'static str;
 
@@ -244,7 +248,8 @@ pub trait Store: AccountStore + Send + Sync {
         dry_run: bool,
     ) -> Result<u64, StoreError>;
     /// Rows a restore would overwrite (sources, indicators, alerts, accounts, audit, assets,
-    /// allowlist); zero for a new store, whose only content is its schema.
+    /// allowlist, block lists, playbook runs); zero for a new store, whose only content is its
+    /// schema.
     async fn content_rows(&self) -> Result<u64, StoreError>;
     /// Writes a consistent copy of the whole store to `destination` (a new file) while it is
     /// in use: SQLite's `VACUUM INTO`, PostgreSQL's `pg_dump` custom format.
@@ -316,6 +321,58 @@ pub trait AccountStore: Send + Sync {
     /// One page of audit lines matching `query`, in the order they were recorded (or the
     /// reverse with [`AuditQuery::newest_first`]).
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// The respond stage's records: block-list entries and playbook runs with their actions.
+#[async_trait]
+pub trait RespondStore: Send + Sync {
+    // ---- block lists ---------------------------------------------------------------------
+
+    /// Puts values on block lists at `now`, in one transaction. A value already standing on
+    /// its list is renewed rather than listed twice: its entry keeps its reason and gets the
+    /// later expiry. Every list that changed gets a new revision. The outcomes are in the
+    /// order of `blocks`.
+    async fn add_blocks(
+        &self,
+        blocks: &[NewBlock],
+        now: Timestamp,
+    ) -> Result<Vec<BlockOutcome>, StoreError>;
+    /// Takes the selected standing entries off their lists, recording who, when and why, in
+    /// one transaction; their lists get a new revision. Returns the entries removed.
+    async fn remove_blocks(
+        &self,
+        selector: &BlockSelector,
+        removal: &Removal,
+    ) -> Result<Vec<BlockEntry>, StoreError>;
+    /// Removes the entries whose expiry is at or before `now` (removed by `rampart`, reason
+    /// `expired`); returns them.
+    async fn expire_blocks(&self, now: Timestamp) -> Result<Vec<BlockEntry>, StoreError>;
+    /// Entries matching `query`, in id order.
+    async fn blocks(&self, query: &BlockQuery) -> Result<Vec<BlockEntry>, StoreError>;
+    /// Every list that ever had an entry, by name, with its revision and the entries standing
+    /// at `now`.
+    async fn block_lists(&self, now: Timestamp) -> Result<Vec<BlockListRevision>, StoreError>;
+
+    // ---- playbook runs -------------------------------------------------------------------
+
+    /// Records a run that starts now (status running at step 0).
+    async fn create_run(&self, run: &NewRun) -> Result<RunRecord, StoreError>;
+    /// Writes a run's new standing; a finished status sets its finish time. Returns the run as
+    /// now stored, `None` if there is no such run.
+    async fn update_run(
+        &self,
+        id: i64,
+        progress: &RunProgress,
+    ) -> Result<Option<RunRecord>, StoreError>;
+    /// Records one action of a run, replacing an earlier record of the same step.
+    async fn record_action(&self, action: &ActionRecord) -> Result<(), StoreError>;
+    /// One run with its actions in step order.
+    async fn run(&self, id: i64) -> Result<Option<(RunRecord, Vec<ActionRecord>)>, StoreError>;
+    /// Runs matching `query`, newest first.
+    async fn runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>, StoreError>;
+    /// Every run not finished (running, waiting or retrying), oldest first: what to resume
+    /// after a restart.
+    async fn unfinished_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (the file and its directory are created if

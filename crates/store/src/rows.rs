@@ -3,6 +3,7 @@
 //! same encodings (epoch microseconds, JSON text, short TLP names), so only SQL differs.
 
 pub(crate) mod accounts;
+pub(crate) mod respond;
 
 use std::collections::HashMap;
 
@@ -75,7 +76,11 @@ where
         .map_err(|err| corrupt(table, format!("{column}: {err}")))
 }
 
-fn small<T: TryFrom<i64>>(table: &'static str, column: &str, value: i64) -> Result<T, StoreError> {
+pub(crate) fn small<T: TryFrom<i64>>(
+    table: &'static str,
+    column: &str,
+    value: i64,
+) -> Result<T, StoreError> {
     T::try_from(value).map_err(|_| corrupt(table, format!("{column} {value} out of range")))
 }
 
@@ -94,7 +99,7 @@ fn direction_from(table: &'static str, text: &str) -> Result<Direction, StoreErr
     }
 }
 
-fn kind_from(table: &'static str, text: &str) -> Result<IndicatorKind, StoreError> {
+pub(crate) fn kind_from(table: &'static str, text: &str) -> Result<IndicatorKind, StoreError> {
     parse_column(table, "kind", text)
 }
 

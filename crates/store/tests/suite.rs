@@ -21,6 +21,8 @@ mod maintenance;
 mod records;
 #[path = "suite/renewals.rs"]
 mod renewals;
+#[path = "suite/respond.rs"]
+mod respond;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -249,7 +251,12 @@ suite! {
     accounts::sessions_open_expire_and_end,
     accounts::disabling_a_user_ends_their_sessions,
     accounts::audit_lines_are_filtered_paged_and_exported,
-    maintenance::old_alerts_are_pruned_and_the_audit_log_is_kept;
+    maintenance::old_alerts_are_pruned_and_the_audit_log_is_kept,
+    respond::blocks_are_added_renewed_and_revised,
+    respond::blocks_are_removed_by_id_value_list_and_run,
+    respond::expired_blocks_are_swept_once,
+    respond::block_queries_filter_and_page,
+    respond::runs_progress_finish_and_resume;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
     accounts::audit_log_is_append_only,

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod queries;
+mod respond;
 mod writer;
 
 use std::time::Duration;
@@ -480,7 +481,9 @@ impl Store for PostgresStore {
             .bind(query.retro)
             .bind(query.after_id.unwrap_or(0))
             .bind(page_limit(query.limit))
-            .bind(status_list(&query.statuses))
+            .bind(status_list(
+                query.statuses.iter().map(|status| status.as_str()),
+            ))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(AlertRow::into_alert).collect()

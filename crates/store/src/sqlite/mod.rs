@@ -7,6 +7,7 @@
 
 mod accounts;
 mod queries;
+mod respond;
 mod writer;
 
 use std::str::FromStr;
@@ -564,7 +565,9 @@ impl Store for SqliteStore {
             .bind(query.retro)
             .bind(query.after_id.unwrap_or(0))
             .bind(page_limit(query.limit))
-            .bind(status_list(&query.statuses))
+            .bind(status_list(
+                query.statuses.iter().map(|status| status.as_str()),
+            ))
             .fetch_all(&self.reader)
             .await?;
         rows.into_iter().map(AlertRow::into_alert).collect()

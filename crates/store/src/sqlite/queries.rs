@@ -37,6 +37,14 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
             "/migrations/sqlite/0003_alert_triage.sql"
         )),
     ),
+    (
+        5,
+        "respond",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0005_respond.sql"
+        )),
+    ),
 ];
 
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
@@ -124,3 +132,23 @@ pub(super) const USER_INSERT: &str = sql!("user_insert");
 pub(super) const USER_LIST: &str = sql!("user_list");
 pub(super) const USER_LOGIN: &str = sql!("user_login");
 pub(super) const USER_SET_DISABLED: &str = sql!("user_set_disabled");
+
+// The respond stage: block lists and playbook runs.
+pub(super) const BLOCK_FIND_STANDING: &str = sql!("block_find_standing");
+pub(super) const BLOCK_INSERT: &str = sql!("block_insert");
+pub(super) const BLOCK_SET_EXPIRY: &str = sql!("block_set_expiry");
+pub(super) const BLOCK_LIST_BUMP: &str = sql!("block_list_bump");
+pub(super) const BLOCK_REMOVE_ID: &str = sql!("block_remove_id");
+pub(super) const BLOCK_REMOVE_INDICATOR: &str = sql!("block_remove_indicator");
+pub(super) const BLOCK_REMOVE_LISTED: &str = sql!("block_remove_listed");
+pub(super) const BLOCK_REMOVE_RUN: &str = sql!("block_remove_run");
+pub(super) const BLOCK_EXPIRE: &str = sql!("block_expire");
+pub(super) const BLOCK_LIST: &str = sql!("block_list");
+pub(super) const BLOCK_LISTS: &str = sql!("block_lists");
+pub(super) const RUN_INSERT: &str = sql!("run_insert");
+pub(super) const RUN_UPDATE: &str = sql!("run_update");
+pub(super) const RUN_GET: &str = sql!("run_get");
+pub(super) const RUN_LIST: &str = sql!("run_list");
+pub(super) const RUNS_UNFINISHED: &str = sql!("runs_unfinished");
+pub(super) const ACTION_UPSERT: &str = sql!("action_upsert");
+pub(super) const ACTIONS_OF_RUN: &str = sql!("actions_of_run");

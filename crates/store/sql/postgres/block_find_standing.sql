@@ -1,0 +1,2 @@
+SELECT id, expires FROM block_entries
+WHERE list = $1 AND kind = $2 AND value_hash = rampart_value_hash($3) AND value = $3 AND removed IS NULL
