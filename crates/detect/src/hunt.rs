@@ -114,6 +114,9 @@ impl Hunt {
                 Detection::Indicator { kind, value, .. } => {
                     ("indicator", format!("{}:{value}", kind.as_str()))
                 }
+                Detection::External {
+                    source, source_ref, ..
+                } => ("external", format!("{source}:{source_ref}")),
             };
             let line = by_detection
                 .entry((id.clone(), kind))

@@ -135,13 +135,22 @@ pub enum Detection {
         score: f64,
         sources: Vec<String>,
     },
+    /// Raised by another tool and imported (a TheHive-compatible alert from a SIEM or EDR):
+    /// `source` names the tool, `source_ref` is its own id for the alert.
+    External {
+        source: String,
+        source_ref: String,
+        title: String,
+    },
 }
 
 impl Detection {
     /// A short human label: the rule title, or `kind value`.
     pub fn label(&self) -> String {
         match self {
-            Detection::Sigma { title, .. } | Detection::Correlation { title, .. } => title.clone(),
+            Detection::Sigma { title, .. }
+            | Detection::Correlation { title, .. }
+            | Detection::External { title, .. } => title.clone(),
             Detection::Indicator { kind, value, .. } => format!("{} {value}", kind.as_str()),
         }
     }
@@ -202,8 +211,9 @@ impl Alert {
     }
 
     /// The deduplication key of a detection over matched values: FNV-1a over the detection's
-    /// identity and the sorted matched pairs, as 16 hex digits. Stable across versions and
-    /// platforms, unlike `std`'s hasher.
+    /// identity and the sorted matched pairs, as 16 hex digits (an external alert's identity
+    /// alone: its source and reference). Stable across versions and platforms, unlike `std`'s
+    /// hasher.
     pub fn key_for(detection: &Detection, matched: &[MatchedField]) -> String {
         let mut hash = Fnv::default();
         match detection {
@@ -223,6 +233,16 @@ impl Alert {
                 hash.write("indicator");
                 hash.write(kind.as_str());
                 hash.write(value);
+            }
+            Detection::External {
+                source, source_ref, ..
+            } => {
+                // The other tool's id is the identity, as TheHive deduplicates: a repeat with
+                // more observables is the same alert.
+                hash.write("external");
+                hash.write(source);
+                hash.write(source_ref);
+                return format!("{:016x}", hash.0);
             }
         }
         let mut pairs: Vec<&MatchedField> = matched.iter().collect();
@@ -280,6 +300,33 @@ mod tests {
         // Parts are separated: moving a character between field and value changes the key.
         let d = Alert::key_for(&rule, &[field("Imag", "ea.exe"), field("User", "bob")]);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn external_alerts_are_keyed_by_source_and_reference_and_keep_old_json() {
+        let external = |source: &str, reference: &str, title: &str| Detection::External {
+            source: source.into(),
+            source_ref: reference.into(),
+            title: title.into(),
+        };
+        let a = Alert::key_for(
+            &external("siem", "42", "first title"),
+            &[field("ip", "1.2.3.4")],
+        );
+        let b = Alert::key_for(&external("siem", "42", "renamed"), &[]);
+        let c = Alert::key_for(&external("edr", "42", "first title"), &[]);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(external("siem", "1", "Beacon").label(), "Beacon");
+        let json = serde_json::to_value(external("siem", "1", "Beacon")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "external", "source": "siem", "source_ref": "1", "title": "Beacon"})
+        );
+        // Bodies stored before the variant existed still read.
+        let old: Detection =
+            serde_json::from_str(r#"{"type":"sigma","rule_id":"r","title":"t"}"#).unwrap();
+        assert_eq!(old.label(), "t");
     }
 
     #[test]

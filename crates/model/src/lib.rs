@@ -16,18 +16,25 @@
 mod alert;
 mod attack;
 mod canon;
+mod case;
 mod duration;
 mod indicator;
 mod observation;
+mod pap;
 mod reliability;
 mod tlp;
 
 pub use alert::{Alert, Detection, EventRef, Locator, MatchedField, Severity, UnknownSeverity};
 pub use attack::{AttackId, AttackIdError};
 pub use canon::refang;
+pub use case::{
+    Case, CaseAlert, CaseStatus, Observable, StatusChange, StatusChangeError, Task, TaskStatus,
+    TimelineEntry, TimelineKind, UnknownCaseStatus, UnknownTaskStatus, UnknownTimelineKind,
+};
 pub use duration::{DurationError, parse_duration};
 pub use indicator::{CanonError, Indicator, IndicatorKind, UnknownKind};
 pub use observation::{ContextObject, Direction, Observation, PatternNote, SourceInfo};
+pub use pap::{Pap, UnknownPap};
 pub use reliability::{Reliability, UnknownReliability};
 pub use tlp::{Tlp, UnknownTlp};
 

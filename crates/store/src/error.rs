@@ -25,6 +25,16 @@ pub enum StoreError {
     Refused(String),
     #[error("backup or restore: {0}")]
     Backup(String),
+    #[error("unknown case {0}")]
+    UnknownCase(i64),
+    #[error("unknown task {0}")]
+    UnknownTask(i64),
+    /// A case status change the lifecycle refuses.
+    #[error("case {case}: {source}")]
+    StatusChange {
+        case: i64,
+        source: rampart_model::StatusChangeError,
+    },
     #[error("cannot write the export: {0}")]
     Export(#[from] std::io::Error),
 }

@@ -25,6 +25,9 @@
 mod account_store;
 mod accounts;
 mod alert_store;
+mod case_store;
+mod case_writes;
+mod cases;
 mod common;
 mod error;
 mod export;
@@ -40,10 +43,14 @@ mod types;
 
 use async_trait::async_trait;
 use rampart_auth::SecretHash;
-use rampart_model::{Alert, ContextObject, Indicator, SourceInfo, Timestamp};
+use rampart_model::{
+    Alert, Case, CaseAlert, ContextObject, Indicator, Observable, SourceInfo, Task, TimelineEntry,
+    Timestamp,
+};
 use tokio::sync::mpsc;
 
 pub use accounts::*;
+pub use cases::*;
 pub use error::StoreError;
 pub use export::export_audit;
 pub use maintenance::restore;
@@ -53,10 +60,10 @@ pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// Everything Rampart persists, behind one interface. Accounts, tokens, sessions and the audit
-/// log are in [`AccountStore`], block lists and playbook runs in [`RespondStore`]; every store
-/// is both.
+/// log are in [`AccountStore`], incident cases in [`CaseStore`], block lists and playbook runs
+/// in [`RespondStore`]; every store is all three.
 #[async_trait]
-pub trait Store: AccountStore + RespondStore + Send + Sync {
+pub trait Store: AccountStore + CaseStore + RespondStore + Send + Sync {
     /// Which backend this is (`sqlite`, `postgres`), for status output.
     fn backend(&self) -> &'static str;
 
@@ -248,7 +255,7 @@ pub trait Store: AccountStore + RespondStore + Send + Sync {
         dry_run: bool,
     ) -> Result<u64, StoreError>;
     /// Rows a restore would overwrite (sources, indicators, alerts, accounts, audit, assets,
-    /// allowlist, block lists, playbook runs); zero for a new store, whose only content is its
+    /// allowlist, block lists, playbook runs, cases); zero for a new store, whose only content is its
     /// schema.
     async fn content_rows(&self) -> Result<u64, StoreError>;
     /// Writes a consistent copy of the whole store to `destination` (a new file) while it is
@@ -373,6 +380,137 @@ pub trait RespondStore: Send + Sync {
     /// Every run not finished (running, waiting or retrying), oldest first: what to resume
     /// after a restart.
     async fn unfinished_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
+}
+
+/// Incident cases with their tasks, observables, timeline and linked alerts.
+///
+/// Every write is one transaction that also appends what it did to the case's timeline, as
+/// `actor` (named as in the audit log: `user:alice`, `playbook:phishing`), and moves the case's
+/// `updated` time. Writes to a case that does not exist fail with [`StoreError::UnknownCase`].
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    // ---- cases ---------------------------------------------------------------------------
+
+    /// Opens a case (status `new`) with its initial tasks and a `created` timeline entry, by
+    /// `case.created_by`. Tags are trimmed and deduplicated, techniques deduplicated.
+    /// [`StoreError::Refused`] for a title that is empty, longer than [`MAX_TITLE_CHARS`] or
+    /// holds control characters (tasks' titles alike).
+    async fn create_case(&self, case: &NewCase) -> Result<Case, StoreError>;
+    /// One case by id.
+    async fn case(&self, id: i64) -> Result<Option<Case>, StoreError>;
+    /// One page of cases matching `query`, by id (oldest or newest first).
+    async fn cases(&self, query: &CaseQuery) -> Result<Vec<Case>, StoreError>;
+    /// Changes a case's fields. Records `assigned` when the assignee changed and `updated`
+    /// (with each changed field's old and new value) for the others; a change that changes
+    /// nothing records nothing. Returns the case as now stored.
+    async fn update_case(
+        &self,
+        id: i64,
+        update: &CaseUpdate,
+        actor: &str,
+    ) -> Result<Case, StoreError>;
+    /// Moves a case through its lifecycle ([`rampart_model::CaseStatus::transition_to`]):
+    /// closing sets the closed time and keeps the resolution given; reopening clears both and
+    /// is recorded as `reopened`, other changes as `status_changed`. A refused change is
+    /// [`StoreError::StatusChange`]; a duplicate of a case that does not exist is
+    /// [`StoreError::UnknownCase`].
+    async fn set_case_status(
+        &self,
+        id: i64,
+        update: &StatusUpdate,
+        actor: &str,
+    ) -> Result<Case, StoreError>;
+    /// The newest open case whose campaign key is `campaign`.
+    async fn open_case_for_campaign(&self, campaign: &str) -> Result<Option<Case>, StoreError>;
+    /// Merges case `from` into case `into`: `from`'s alerts and tasks move (tasks after
+    /// `into`'s own), its observables move or unite with `into`'s (flags and tags united, the
+    /// stricter TLP); `into` gets the higher severity and the union of tags and techniques;
+    /// `from` becomes a duplicate of `into` (so it must be open). Both timelines record
+    /// `merged`. [`StoreError::Refused`] for a case merged into itself or into a duplicate.
+    async fn merge_cases(
+        &self,
+        into: i64,
+        from: i64,
+        actor: &str,
+    ) -> Result<MergeOutcome, StoreError>;
+    /// Case totals for the overview: by status, open ones by severity, and open ones past
+    /// their due date at `now`.
+    async fn case_counts(&self, now: Timestamp) -> Result<CaseCounts, StoreError>;
+
+    // ---- tasks ---------------------------------------------------------------------------
+
+    /// Adds a task (status `waiting`) at its given position or after the last one; records
+    /// `task_added`.
+    async fn add_task(&self, case_id: i64, task: &NewTask, actor: &str)
+    -> Result<Task, StoreError>;
+    /// Changes a task; records `task_updated` with the changed fields on its case unless
+    /// nothing changed. [`StoreError::UnknownTask`] without such a task.
+    async fn update_task(
+        &self,
+        task_id: i64,
+        update: &TaskUpdate,
+        actor: &str,
+    ) -> Result<Task, StoreError>;
+    /// A case's tasks by position, then id.
+    async fn tasks(&self, case_id: i64) -> Result<Vec<Task>, StoreError>;
+
+    // ---- observables ---------------------------------------------------------------------
+
+    /// Adds an observable, or unites it with the case's observable of the same kind and value
+    /// (flags or-ed, tags united, the stricter TLP, the first message kept). Links the store's
+    /// indicator of that value when there is one. Returns the observable as now stored and
+    /// whether it is new; only new ones are recorded (`observable_added`).
+    async fn add_observable(
+        &self,
+        case_id: i64,
+        observable: &NewObservable,
+        actor: &str,
+    ) -> Result<(Observable, bool), StoreError>;
+    /// A case's observables in the order they were added.
+    async fn observables(&self, case_id: i64) -> Result<Vec<Observable>, StoreError>;
+
+    // ---- timeline ------------------------------------------------------------------------
+
+    /// Appends an entry (a comment, a playbook action, an export…) to a case's timeline.
+    async fn add_timeline(
+        &self,
+        case_id: i64,
+        entry: &NewTimelineEntry,
+    ) -> Result<TimelineEntry, StoreError>;
+    /// A case's timeline by time, then in the order entries were written.
+    async fn timeline(&self, case_id: i64) -> Result<Vec<TimelineEntry>, StoreError>;
+
+    // ---- alerts --------------------------------------------------------------------------
+
+    /// Puts recorded alerts (by store id) in a case. An alert is in at most one case: one in
+    /// another case moves, recording `alert_unlinked` there and `alert_linked` here (one entry
+    /// per case, listing the alerts). Ids of no recorded alert are reported, not an error.
+    async fn link_alerts(
+        &self,
+        case_id: i64,
+        alert_ids: &[i64],
+        actor: &str,
+    ) -> Result<AlertLinks, StoreError>;
+    /// Takes alerts out of a case (records `alert_unlinked`); returns the ids that were in it,
+    /// ascending.
+    async fn unlink_alerts(
+        &self,
+        case_id: i64,
+        alert_ids: &[i64],
+        actor: &str,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The case an alert is in, if any.
+    async fn case_of_alert(&self, alert_id: i64) -> Result<Option<CaseAlert>, StoreError>;
+    /// A case's alerts with their links, by alert id. Alerts pruned since they were linked
+    /// are left out.
+    async fn alerts_of_case(&self, case_id: i64) -> Result<Vec<LinkedAlert>, StoreError>;
+    /// The recorded alert with this key and first-seen time (what identifies an alert row),
+    /// to learn the store id of an alert just passed to [`Store::record_alerts`].
+    async fn alert_by_key(
+        &self,
+        key: &str,
+        first_seen: Timestamp,
+    ) -> Result<Option<StoredAlert>, StoreError>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (the file and its directory are created if

@@ -103,7 +103,8 @@ async fn restore_sqlite(url: &str, backup: &Path) -> Result<(), StoreError> {
             .filename(backup)
             .read_only(true);
         let mut connection = sqlx::SqliteConnection::connect_with(&options).await?;
-        sqlx::query_scalar::<_, i64>(crate::sqlite::STORE_ROWS)
+        // Not STORE_ROWS: a backup may predate tables that later migrations added.
+        sqlx::query_scalar::<_, i64>(crate::sqlite::BACKUP_CHECK)
             .fetch_one(&mut connection)
             .await
     }

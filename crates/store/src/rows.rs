@@ -3,6 +3,7 @@
 //! same encodings (epoch microseconds, JSON text, short TLP names), so only SQL differs.
 
 pub(crate) mod accounts;
+pub(crate) mod cases;
 pub(crate) mod respond;
 
 use std::collections::HashMap;

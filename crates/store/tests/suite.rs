@@ -9,6 +9,10 @@
 mod accounts;
 #[path = "suite/alerts.rs"]
 mod alerts;
+#[path = "suite/case_contents.rs"]
+mod case_contents;
+#[path = "suite/cases.rs"]
+mod cases;
 #[path = "suite/changes.rs"]
 mod changes;
 #[path = "suite/fixtures.rs"]
@@ -256,7 +260,15 @@ suite! {
     respond::blocks_are_removed_by_id_value_list_and_run,
     respond::expired_blocks_are_swept_once,
     respond::block_queries_filter_and_page,
-    respond::runs_progress_finish_and_resume;
+    respond::runs_progress_finish_and_resume,
+    cases::cases_open_with_tasks_and_a_created_entry,
+    cases::cases_follow_the_status_lifecycle,
+    case_contents::cases_link_move_and_unlink_alerts,
+    case_contents::cases_deduplicate_observables,
+    case_contents::cases_merge_moving_alerts_tasks_and_observables,
+    cases::cases_of_a_campaign_find_the_newest_open_one,
+    cases::cases_are_filtered_paged_and_counted,
+    cases::cases_timeline_is_in_time_order;
     raw:
     imports::failure_is_reported_while_the_sender_waits,
     accounts::audit_log_is_append_only,

@@ -159,6 +159,10 @@ fn alert_facts(stored: &StoredAlert, host: Option<&str>) -> Value {
         Detection::Sigma { rule_id, .. } | Detection::Correlation { rule_id, .. } => {
             (Some(rule_id.clone()), Value::Null)
         }
+        // An alert imported from another tool: its rule is the tool and its reference.
+        Detection::External {
+            source, source_ref, ..
+        } => (Some(format!("{source}:{source_ref}")), Value::Null),
         Detection::Indicator {
             id,
             kind,

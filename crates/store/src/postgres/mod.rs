@@ -5,6 +5,7 @@
 //! serialised by an advisory lock; imports of different sources run side by side.
 
 mod accounts;
+mod cases;
 mod queries;
 mod respond;
 mod writer;

@@ -6,6 +6,7 @@
 //! An in-memory database (`sqlite::memory:`) lives in one connection, so it gets a single pool.
 
 mod accounts;
+mod cases;
 mod queries;
 mod respond;
 mod writer;
@@ -39,7 +40,7 @@ use crate::{
     Store, StoreError, StoredAlert, StoredIndicator,
 };
 use queries as sql;
-pub(crate) use queries::STORE_ROWS;
+pub(crate) use queries::BACKUP_CHECK;
 
 crate::alert_store::alert_store!(SqliteStore, reader: reader, writer: writer);
 

@@ -38,6 +38,14 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         )),
     ),
     (
+        4,
+        "cases",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0004_cases.sql"
+        )),
+    ),
+    (
         5,
         "respond",
         include_str!(concat!(
@@ -50,7 +58,8 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
 pub(super) const ALERT_LIST: &str = sql!("alert_list");
 pub(super) const ALERTS_PRUNE: &str = sql!("alerts_prune");
 pub(super) const ALERTS_PRUNE_COUNT: &str = sql!("alerts_prune_count");
-pub(crate) const STORE_ROWS: &str = sql!("store_rows");
+pub(super) const STORE_ROWS: &str = sql!("store_rows");
+pub(crate) const BACKUP_CHECK: &str = sql!("backup_check");
 pub(super) const BACKUP_INTO: &str = sql!("backup_into");
 pub(super) const ALERT_KEY_PRESENT: &str = sql!("alert_key_present");
 pub(super) const ALERT_UPSERT: &str = sql!("alert_upsert");
@@ -152,3 +161,36 @@ pub(super) const RUN_LIST: &str = sql!("run_list");
 pub(super) const RUNS_UNFINISHED: &str = sql!("runs_unfinished");
 pub(super) const ACTION_UPSERT: &str = sql!("action_upsert");
 pub(super) const ACTIONS_OF_RUN: &str = sql!("actions_of_run");
+// Incident cases, their tasks, observables, timeline and alerts.
+pub(super) const CASE_INSERT: &str = sql!("case_insert");
+pub(super) const CASE_GET: &str = sql!("case_get");
+pub(super) const CASE_GET_FOR_UPDATE: &str = sql!("case_get_for_update");
+pub(super) const CASE_SAVE: &str = sql!("case_save");
+pub(super) const CASE_TOUCH: &str = sql!("case_touch");
+pub(super) const CASE_LIST: &str = sql!("case_list");
+pub(super) const CASE_LIST_NEWEST: &str = sql!("case_list_newest");
+pub(super) const CASE_OPEN_FOR_CAMPAIGN: &str = sql!("case_open_for_campaign");
+pub(super) const CASES_BY_STATUS: &str = sql!("cases_by_status");
+pub(super) const CASES_OPEN_BY_SEVERITY: &str = sql!("cases_open_by_severity");
+pub(super) const CASES_OPEN_OVERDUE: &str = sql!("cases_open_overdue");
+pub(super) const TASK_INSERT: &str = sql!("task_insert");
+pub(super) const TASK_GET_FOR_UPDATE: &str = sql!("task_get_for_update");
+pub(super) const TASK_SAVE: &str = sql!("task_save");
+pub(super) const TASK_LIST: &str = sql!("task_list");
+pub(super) const TASK_NEXT_POSITION: &str = sql!("task_next_position");
+pub(super) const TASKS_MOVE: &str = sql!("tasks_move");
+pub(super) const OBSERVABLE_INSERT: &str = sql!("observable_insert");
+pub(super) const OBSERVABLE_GET_BY_VALUE: &str = sql!("observable_get_by_value");
+pub(super) const OBSERVABLE_SAVE: &str = sql!("observable_save");
+pub(super) const OBSERVABLE_LIST: &str = sql!("observable_list");
+pub(super) const OBSERVABLE_DELETE: &str = sql!("observable_delete");
+pub(super) const INDICATOR_ID_OF: &str = sql!("indicator_id_of");
+pub(super) const TIMELINE_INSERT: &str = sql!("timeline_insert");
+pub(super) const TIMELINE_LIST: &str = sql!("timeline_list");
+pub(super) const ALERT_PLACES: &str = sql!("alert_places");
+pub(super) const CASE_ALERTS_UPSERT: &str = sql!("case_alerts_upsert");
+pub(super) const CASE_ALERTS_UNLINK: &str = sql!("case_alerts_unlink");
+pub(super) const CASE_ALERT_GET: &str = sql!("case_alert_get");
+pub(super) const CASE_ALERTS_LIST: &str = sql!("case_alerts_list");
+pub(super) const CASE_ALERTS_MOVE: &str = sql!("case_alerts_move");
+pub(super) const ALERT_BY_KEY: &str = sql!("alert_by_key");

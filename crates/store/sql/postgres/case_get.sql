@@ -1,0 +1,3 @@
+SELECT id, title, description, severity, tlp, pap, status, duplicate_of, assignee, tags, techniques,
+       campaign, created, updated, closed, due, resolution, created_by
+FROM cases WHERE id = $1

@@ -1,0 +1,5 @@
+-- The row stays locked until the write transaction ends.
+SELECT id, title, description, severity, tlp, pap, status, duplicate_of, assignee, tags, techniques,
+       campaign, created, updated, closed, due, resolution, created_by
+FROM cases WHERE id = $1
+FOR UPDATE

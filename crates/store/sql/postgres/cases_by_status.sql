@@ -1,0 +1,1 @@
+SELECT status AS label, COUNT(*) AS count FROM cases GROUP BY status

@@ -1,0 +1,3 @@
+SELECT id, case_id, kind, value, ioc, sighted, tlp, tags, message, indicator_id, created
+FROM case_observables
+WHERE case_id = $1 AND kind = $2 AND value_hash = rampart_value_hash($3) AND value = $3

@@ -1,0 +1,1 @@
+SELECT id FROM indicators WHERE kind = ?1 AND value = ?2

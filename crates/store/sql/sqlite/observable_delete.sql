@@ -1,0 +1,1 @@
+DELETE FROM case_observables WHERE id = ?1

@@ -1,0 +1,3 @@
+-- SQLite has one writer: reading in its transaction is enough.
+SELECT id, case_id, title, description, assignee, status, due, position, created, updated
+FROM case_tasks WHERE id = ?1
