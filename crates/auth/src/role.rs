@@ -54,11 +54,21 @@ pub enum Action {
     ManageSystem,
     /// Scrape the Prometheus metrics (`/metrics`): counts and queue depths, no intel values.
     ReadMetrics,
+    /// Read incident cases, their tasks, observables, alerts and timeline; export them.
+    ReadCases,
+    /// Open, change, assign, merge and close cases; link alerts; import alerts from other tools.
+    ManageCases,
+    /// Read playbooks, their runs and approvals, and the block lists' entries.
+    ReadResponse,
+    /// Edit playbooks, decide approvals, roll runs back, block and unblock values by hand.
+    ManageResponse,
+    /// Fetch the rendered block lists (firewalls, resolvers, mail servers and sensors).
+    FetchBlocklists,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 21] = [
         Action::ReadIntel,
         Action::WriteIntel,
         Action::ManageSources,
@@ -75,6 +85,11 @@ impl Action {
         Action::ReadAudit,
         Action::ManageSystem,
         Action::ReadMetrics,
+        Action::ReadCases,
+        Action::ManageCases,
+        Action::ReadResponse,
+        Action::ManageResponse,
+        Action::FetchBlocklists,
     ];
 
     /// The roles allowed to do this. A new action must be placed here: the match has no
@@ -86,12 +101,18 @@ impl Action {
             | Action::ReadAlerts
             | Action::ReadAssets
             | Action::ReadRules
-            | Action::ReadMetrics => &[Admin, Analyst, ReadOnly],
+            | Action::ReadMetrics
+            | Action::ReadCases
+            | Action::ReadResponse => &[Admin, Analyst, ReadOnly],
             Action::WriteIntel
             | Action::ManageSources
             | Action::TriageAlerts
             | Action::ManageAssets
-            | Action::ManageRules => &[Admin, Analyst],
+            | Action::ManageRules
+            | Action::ManageCases
+            | Action::ManageResponse => &[Admin, Analyst],
+            // Enforcement points fetch with a machine's token, as sensors push with one.
+            Action::FetchBlocklists => &[Admin, Analyst, ReadOnly, Ingest],
             Action::IngestEvents | Action::IngestIntel => &[Admin, Analyst, Ingest],
             // A sensor's token is made for it by a person; the sensor cannot mint more.
             Action::ManageOwnTokens => &[Admin, Analyst, ReadOnly],
@@ -117,6 +138,11 @@ impl Action {
             Action::ReadAudit => "read_audit",
             Action::ManageSystem => "manage_system",
             Action::ReadMetrics => "read_metrics",
+            Action::ReadCases => "read_cases",
+            Action::ManageCases => "manage_cases",
+            Action::ReadResponse => "read_response",
+            Action::ManageResponse => "manage_response",
+            Action::FetchBlocklists => "fetch_blocklists",
         }
     }
 }
@@ -186,7 +212,7 @@ mod tests {
 
     /// The whole matrix, written out: any change to the permission model shows up here.
     /// Columns: admin, analyst, read_only, ingest.
-    const MATRIX: [(Action, [bool; 4]); 16] = [
+    const MATRIX: [(Action, [bool; 4]); 21] = [
         (Action::ReadIntel, [true, true, true, false]),
         (Action::WriteIntel, [true, true, false, false]),
         (Action::ManageSources, [true, true, false, false]),
@@ -203,6 +229,11 @@ mod tests {
         (Action::ReadAudit, [true, false, false, false]),
         (Action::ManageSystem, [true, false, false, false]),
         (Action::ReadMetrics, [true, true, true, false]),
+        (Action::ReadCases, [true, true, true, false]),
+        (Action::ManageCases, [true, true, false, false]),
+        (Action::ReadResponse, [true, true, true, false]),
+        (Action::ManageResponse, [true, true, false, false]),
+        (Action::FetchBlocklists, [true, true, true, true]),
     ];
 
     #[test]
