@@ -45,4 +45,7 @@
 //! ```
 
 pub mod blocklist;
+pub mod config;
 pub mod playbook;
+pub mod runtime;
+pub mod telemetry;

@@ -29,6 +29,7 @@ mod postfix_body_checks;
 mod postfix_cidr;
 mod postfix_header_checks;
 pub mod publish;
+pub mod publisher;
 mod rpz;
 mod snort;
 mod suricata;

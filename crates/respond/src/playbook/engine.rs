@@ -215,15 +215,49 @@ impl Engine {
     }
 
     /// Takes a value off every list (its indicator was revoked, suppressed, expired or marked
-    /// a false positive).
+    /// a false positive), and with a URL the host that a playbook run blocked with it.
     pub async fn unblock_indicator(
         &self,
         indicator: &Indicator,
         actor: &str,
         reason: &str,
     ) -> Result<Vec<BlockEntry>, EngineError> {
-        self.unblock(&BlockSelector::Indicator(indicator.clone()), actor, reason)
-            .await
+        let mut removed = self
+            .unblock(&BlockSelector::Indicator(indicator.clone()), actor, reason)
+            .await?;
+        let host = indicator
+            .host()
+            .filter(|_| indicator.kind() == rampart_model::IndicatorKind::Url)
+            .and_then(|host| Indicator::guess(host).ok());
+        let Some(host) = host else {
+            return Ok(removed);
+        };
+        let runs: std::collections::BTreeSet<i64> =
+            removed.iter().filter_map(|entry| entry.run_id).collect();
+        for run_id in runs {
+            let query = rampart_store::BlockQuery {
+                run_id: Some(run_id),
+                indicator: Some(host.clone()),
+                standing_at: Some(Timestamp::now()),
+                ..rampart_store::BlockQuery::default()
+            };
+            let derived: Vec<i64> = self
+                .inner
+                .store
+                .blocks(&query)
+                .await?
+                .iter()
+                .map(|entry| entry.id)
+                .collect();
+            if !derived.is_empty() {
+                let reason = format!("{reason} (the host of {})", indicator.value());
+                removed.extend(
+                    self.unblock(&BlockSelector::Ids(derived), actor, &reason)
+                        .await?,
+                );
+            }
+        }
+        Ok(removed)
     }
 
     async fn unblock(
