@@ -34,6 +34,22 @@ pub enum Access {
     /// a role without the action gets a 403 page. Unsafe methods carry the session's CSRF
     /// token as the form field `csrf`, checked here before the handler runs.
     Page(Option<Action>),
+    /// Rendered block lists: clients in `[respond.publish] allow_networks` without
+    /// credentials, anyone else as `Action(FetchBlocklists)` (a token as Bearer, or as the
+    /// password of HTTP Basic auth, which firewalls fetching external dynamic lists send).
+    Fetch,
+}
+
+impl Access {
+    /// The action a caller's role must allow, if any.
+    pub fn action(self) -> Option<Action> {
+        match self {
+            Access::Action(action) => Some(action),
+            Access::Page(action) => action,
+            Access::Fetch => Some(Action::FetchBlocklists),
+            Access::Public | Access::Session => None,
+        }
+    }
 }
 
 /// How a principal proved who it is.
@@ -228,6 +244,9 @@ pub async fn check_access(
     if let Access::Page(action) = access {
         return crate::web::check_page(&state, action, request, next).await;
     }
+    if access == Access::Fetch && fetch_allowed_from(&state, &request) {
+        return next.run(request).await;
+    }
     let principal = match authenticate(&state, request.method(), request.headers()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
@@ -241,12 +260,34 @@ pub async fn check_access(
             )),
         },
         Access::Action(action) => require(&principal, action),
+        Access::Fetch => require(&principal, Action::FetchBlocklists),
     };
     if let Err(error) = allowed {
         return error.into_response();
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// Whether the client's address is in the networks allowed to fetch block lists without
+/// credentials.
+fn fetch_allowed_from(state: &AppState, request: &Request) -> bool {
+    let Some(responder) = &state.responder else {
+        return false;
+    };
+    let Some(address) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+    else {
+        return false;
+    };
+    responder
+        .config()
+        .publish
+        .allow_networks
+        .iter()
+        .any(|network| network.contains(&address))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {

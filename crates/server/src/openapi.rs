@@ -8,6 +8,8 @@ use utoipa::openapi::{
     ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder, SecurityRequirement,
 };
 
+use rampart_auth::Action;
+
 use crate::auth::Access;
 use crate::routes::{Verb, routes};
 
@@ -55,6 +57,19 @@ use crate::routes::{Verb, routes};
         crate::api::accounts::list_users,
         crate::api::accounts::create_user,
         crate::api::accounts::change_user,
+        crate::api::blocklists::fetch,
+        crate::api::blocklists::list,
+        crate::api::blocklists::entries,
+        crate::api::blocklists::add,
+        crate::api::blocklists::remove,
+        crate::api::playbooks::list,
+        crate::api::playbooks::show,
+        crate::api::playbooks::save,
+        crate::api::playbooks::runs,
+        crate::api::playbooks::run,
+        crate::api::playbooks::approve,
+        crate::api::playbooks::reject,
+        crate::api::playbooks::rollback,
         crate::metrics::scrape,
         document,
     ),
@@ -131,6 +146,11 @@ pub fn build() -> Document {
                     SecurityRequirement::new("session", Vec::<String>::new()),
                 ],
                 Some(action),
+            ),
+            // Or from an allowed network without credentials ([respond.publish]).
+            Access::Fetch => (
+                vec![SecurityRequirement::new("bearer", Vec::<String>::new())],
+                Some(Action::FetchBlocklists),
             ),
         };
         operation.security = Some(security);

@@ -9,8 +9,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use rampart_auth::Action;
 
 use crate::api::{
-    accounts, alerts, assets, audit, events, health, indicators, intel_changes, rules, session,
-    source_changes, sources,
+    accounts, alerts, assets, audit, blocklists, events, health, indicators, intel_changes,
+    playbooks, rules, session, source_changes, sources,
 };
 use crate::auth::Access;
 use crate::config::ServerConfig;
@@ -105,7 +105,7 @@ where
 /// The route table.
 pub fn routes() -> Vec<Route> {
     use Access::{Page, Public, Session};
-    use Verb::{Delete, Get, Patch, Post};
+    use Verb::{Delete, Get, Patch, Post, Put};
     let action = Access::Action;
     let read_intel = Access::Action(Action::ReadIntel);
     vec![
@@ -235,6 +235,85 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/rules/{id}",
             action(Action::ManageRules),
             rules::change,
+        ),
+        // The respond stage: block lists, playbooks and their runs.
+        route(
+            Get,
+            "/blocklists/{list}/{format}",
+            Access::Fetch,
+            blocklists::fetch,
+        ),
+        route(
+            Get,
+            "/api/v1/blocklists",
+            action(Action::ReadResponse),
+            blocklists::list,
+        ),
+        route(
+            Get,
+            "/api/v1/blocklists/{list}/entries",
+            action(Action::ReadResponse),
+            blocklists::entries,
+        ),
+        route(
+            Post,
+            "/api/v1/blocklists/{list}/entries",
+            action(Action::ManageResponse),
+            blocklists::add,
+        ),
+        route(
+            Delete,
+            "/api/v1/blocklists/{list}/entries/{id}",
+            action(Action::ManageResponse),
+            blocklists::remove,
+        ),
+        route(
+            Get,
+            "/api/v1/playbooks",
+            action(Action::ReadResponse),
+            playbooks::list,
+        ),
+        route(
+            Get,
+            "/api/v1/playbooks/{name}",
+            action(Action::ReadResponse),
+            playbooks::show,
+        ),
+        route(
+            Put,
+            "/api/v1/playbooks/{name}",
+            action(Action::ManageResponse),
+            playbooks::save,
+        ),
+        route(
+            Get,
+            "/api/v1/runs",
+            action(Action::ReadResponse),
+            playbooks::runs,
+        ),
+        route(
+            Get,
+            "/api/v1/runs/{id}",
+            action(Action::ReadResponse),
+            playbooks::run,
+        ),
+        route(
+            Post,
+            "/api/v1/runs/{id}/approve",
+            action(Action::ManageResponse),
+            playbooks::approve,
+        ),
+        route(
+            Post,
+            "/api/v1/runs/{id}/reject",
+            action(Action::ManageResponse),
+            playbooks::reject,
+        ),
+        route(
+            Post,
+            "/api/v1/runs/{id}/rollback",
+            action(Action::ManageResponse),
+            playbooks::rollback,
         ),
         route(
             Get,

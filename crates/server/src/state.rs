@@ -60,6 +60,8 @@ pub struct Inner {
     pub matcher: Option<MatcherProbe>,
     /// Failed logins per account and per client address.
     pub login_limits: crate::limits::LoginLimits,
+    /// The respond stage (playbooks, runs, block lists); `None`: its routes answer 503.
+    pub responder: Option<rampart_respond::runtime::Responder>,
 }
 
 impl std::ops::Deref for AppState {
@@ -88,6 +90,7 @@ impl AppState {
                 rule_state_lock: tokio::sync::Mutex::new(()),
                 matcher: None,
                 login_limits: crate::limits::LoginLimits::default(),
+                responder: None,
             },
         }
     }
@@ -142,6 +145,15 @@ impl AppStateBuilder {
 
     pub fn metrics(mut self, metrics: Metrics) -> AppStateBuilder {
         self.inner.metrics = metrics;
+        self
+    }
+
+    /// The running respond stage.
+    pub fn responder(
+        mut self,
+        responder: Option<rampart_respond::runtime::Responder>,
+    ) -> AppStateBuilder {
+        self.inner.responder = responder;
         self
     }
 

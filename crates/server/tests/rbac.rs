@@ -166,6 +166,65 @@ async fn sample(
             format!("/api/v1/alerts/{alert}/false-positive"),
             SampleBody::Json(json!({"note": "rbac walk"})),
         ),
+        // The respond stage.
+        (Verb::Get, "/blocklists/{list}/{format}") => {
+            ("/blocklists/edge/edl-domain".into(), SampleBody::None)
+        }
+        (Verb::Get, "/api/v1/blocklists" | "/api/v1/playbooks") => {
+            (path.to_owned(), SampleBody::None)
+        }
+        (Verb::Get, "/api/v1/blocklists/{list}/entries") => (
+            "/api/v1/blocklists/edge/entries?standing=false".into(),
+            SampleBody::None,
+        ),
+        (Verb::Post, "/api/v1/blocklists/{list}/entries") => (
+            "/api/v1/blocklists/edge/entries".into(),
+            SampleBody::Json(
+                json!({"value": format!("block-{n}.rbac.example"), "reason": "rbac walk"}),
+            ),
+        ),
+        (Verb::Delete, "/api/v1/blocklists/{list}/entries/{id}") => {
+            let indicator = rampart_model::Indicator::parse(
+                IndicatorKind::Domain,
+                &format!("unblock-{n}.rbac.example"),
+            )
+            .unwrap();
+            let outcomes = h
+                .store
+                .add_blocks(
+                    &[rampart_store::NewBlock {
+                        list: "edge".into(),
+                        indicator,
+                        reason: "rbac walk".into(),
+                        added_by: "rbac".into(),
+                        run_id: None,
+                        expires: None,
+                    }],
+                    Timestamp::now(),
+                )
+                .await
+                .unwrap();
+            (
+                format!("/api/v1/blocklists/edge/entries/{}", outcomes[0].id()),
+                SampleBody::None,
+            )
+        }
+        (Verb::Get, "/api/v1/playbooks/{name}") => {
+            ("/api/v1/playbooks/approve-block".into(), SampleBody::None)
+        }
+        (Verb::Put, "/api/v1/playbooks/{name}") => (
+            "/api/v1/playbooks/approve-block".into(),
+            SampleBody::Json(json!({"source": APPROVAL_PLAYBOOK})),
+        ),
+        (Verb::Get, "/api/v1/runs") => ("/api/v1/runs?limit=5".into(), SampleBody::None),
+        (Verb::Get, "/api/v1/runs/{id}") | (Verb::Post, "/api/v1/runs/{id}/rollback") => {
+            let id = h.waiting_run("rbac-run.example").await;
+            (path.replace("{id}", &id.to_string()), SampleBody::None)
+        }
+        (Verb::Post, "/api/v1/runs/{id}/approve" | "/api/v1/runs/{id}/reject") => {
+            let id = h.waiting_run(&format!("decide-{n}.rbac.example")).await;
+            (path.replace("{id}", &id.to_string()), SampleBody::None)
+        }
         // The dashboard.
         (Verb::Get, "/static/rampart.css" | "/login" | "/" | "/feeds" | "/assets" | "/rules") => {
             (path.to_owned(), SampleBody::None)
@@ -360,6 +419,10 @@ async fn rbac_every_route_with_every_role() {
                 (Access::Action(action), Caller::Token(role) | Caller::Session(role)) => {
                     (!role.allows(action)).then_some(StatusCode::FORBIDDEN)
                 }
+                // No client address reaches the router here, so no allowlist applies.
+                (Access::Fetch, Caller::Token(role) | Caller::Session(role)) => (!role
+                    .allows(rampart_auth::Action::FetchBlocklists))
+                .then_some(StatusCode::FORBIDDEN),
                 (Access::Page(_), _) => unreachable!("pages are checked above"),
             };
             match expected {

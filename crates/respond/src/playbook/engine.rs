@@ -114,6 +114,11 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(guardrails);
     }
 
+    /// The guardrails in force (for blocks made by hand, which obey them too).
+    pub fn guardrails(&self) -> Arc<Guardrails> {
+        self.inner.guardrails()
+    }
+
     /// A receiver that changes whenever a block list changed through the engine.
     pub fn watch_blocks(&self) -> watch::Receiver<u64> {
         self.inner.blocks_changed.subscribe()

@@ -52,7 +52,15 @@ pub struct Harness {
     pub alert_id: i64,
     /// A TAXII status resource, once [`Harness::post_taxii`] made one.
     pub taxii_status: String,
+    /// The respond stage: block list `edge` (edl-domain, rpz, automatic from score 50) and
+    /// the playbook `approve-block` (an approval, then a block on `edge`).
+    pub responder: rampart_respond::runtime::Responder,
 }
+
+/// The playbook of the harness: an indicator trigger that waits for an approval.
+pub const APPROVAL_PLAYBOOK: &str = "name: approve-block\ndescription: block after an approval\n\
+    trigger: {indicator: {kinds: [domain]}}\nactions:\n  \
+    - approve: {timeout: 1h, default: reject}\n  - block: {list: edge}\n";
 
 /// The TAXII collections of the test server: the default read-only one and a writable one.
 pub const TAXII_INBOX: &str = "7b3c0a9e-51d4-4c2e-9a0f-3e6d2b1c4f58";
@@ -254,11 +262,32 @@ pub async fn harness() -> Harness {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let puller = rampart_intel::scheduler::Puller::new(store.clone(), reqwest::Client::new(), None);
 
+    // The respond stage, with its own playbook directory and one block list.
+    let playbooks = dir.path().join("playbooks");
+    std::fs::create_dir_all(&playbooks).unwrap();
+    std::fs::write(playbooks.join("approve-block.yaml"), APPROVAL_PLAYBOOK).unwrap();
+    let respond: toml::Table = toml::from_str(&format!(
+        "playbooks = \"{}\"\n[[blocklists]]\nname = \"edge\"\nformats = [\"edl-domain\", \"rpz\"]\nmin_score = 50\n",
+        playbooks.display()
+    ))
+    .unwrap();
+    let (responder, _) = rampart_respond::runtime::Responder::start(
+        store.clone(),
+        rampart_respond::config::RespondConfig::from_table(Some(&respond)).unwrap(),
+        Arc::new(rampart_respond::playbook::NoServices),
+        rampart_respond::playbook::References::default(),
+        dir.path().join("respond.cursor"),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+
     let config = ServerConfig {
         body_limit: BODY_LIMIT,
         ..ServerConfig::default()
     };
     let state = AppState::builder(store.clone(), config)
+        .responder(Some(responder.clone()))
         .ingest(Some(stream.ingest()))
         .puller(Some(puller))
         .rule_state(Some(rule_state))
@@ -285,6 +314,31 @@ pub async fn harness() -> Harness {
         feed_url,
         alert_id,
         taxii_status: String::new(),
+        responder,
+    }
+}
+
+impl Harness {
+    /// A run of `approve-block` waiting at its approval.
+    pub async fn waiting_run(&self, value: &str) -> i64 {
+        let engine = self.responder.engine();
+        let library = engine.library();
+        let playbook = library.get("approve-block").expect("the harness playbook");
+        let facts = rampart_respond::playbook::Facts::new(
+            json!({"indicator": {"kind": "domain", "value": value}}),
+        );
+        let id = engine
+            .start(playbook, &facts, json!({"type": "test"}))
+            .await
+            .unwrap();
+        for _ in 0..500 {
+            let (run, _) = self.store.run(id).await.unwrap().unwrap();
+            if run.status == rampart_store::RunStatus::Waiting {
+                return id;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("run {id} never waited");
     }
 }
 
