@@ -65,6 +65,14 @@ pub struct Config {
     /// binary's pruning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<toml::Table>,
+    /// The `[respond]` section (playbooks, guardrails, block lists), read by the respond stage
+    /// (`rampart_respond::config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond: Option<toml::Table>,
+    /// The `[cases]` section (SLA, grouping, templates), read by the cases stage
+    /// (`rampart_cases::config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<toml::Table>,
 }
 
 fn default_data_dir() -> PathBuf {

@@ -23,7 +23,7 @@
 //! allow_networks = ["10.0.0.0/8"]   # fetch block lists without credentials from here
 //!
 //! [respond.render.rpz]              # per-format options (see `blocklist::RenderOptions`)
-//! origin = "rpz.rampart"
+//! origin = "rpz.rampart."
 //! ```
 
 use std::path::PathBuf;
@@ -143,6 +143,17 @@ impl RespondConfig {
                     list.name
                 )));
             }
+            // Options that cannot work for this list (a relative RPZ origin, names that grow
+            // too long) are found now rather than at the first rendering.
+            let meta =
+                crate::blocklist::ListMeta::new(list.name.clone(), 1, jiff::Timestamp::UNIX_EPOCH);
+            for format in &list.formats {
+                crate::blocklist::renderer(*format, &self.render)
+                    .check(&meta)
+                    .map_err(|err| {
+                        RespondConfigError(format!("block list {:?}: {err}", list.name))
+                    })?;
+            }
             if list.min_score.is_some_and(|score| score > 100) {
                 return Err(RespondConfigError(format!(
                     "block list {:?}: min_score is 0 to 100",
@@ -202,6 +213,10 @@ mod tests {
                 "twice",
             ),
             ("unknown = 1", "unknown field"),
+            (
+                "[[blocklists]]\nname = \"a\"\nformats = [\"rpz\"]\n[render.rpz]\norigin = \"rpz\"",
+                "absolute",
+            ),
         ] {
             let err = parse(text).expect_err(text);
             assert!(err.to_string().contains(reason), "{text}: {err}");

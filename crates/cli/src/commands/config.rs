@@ -93,6 +93,9 @@ pub struct Checked {
     pub log: LogConfig,
     pub retention: RetentionConfig,
     pub taxii: rampart_server::taxii::TaxiiConfig,
+    pub respond: rampart_respond::config::RespondConfig,
+    /// Playbooks the configured directory holds, by name.
+    pub playbooks: Vec<String>,
 }
 
 /// Checks the text of a configuration file: every problem, or what it configures.
@@ -218,19 +221,68 @@ pub fn check(text: &str) -> Result<Checked, Vec<Problem>> {
             None
         }
     };
-    match (config, server, detect, log, retention, taxii) {
-        (Some(config), Some(server), Some(detect), Some(log), Some(retention), Some(taxii))
-            if problems.is_empty() =>
-        {
-            Ok(Checked {
-                config,
-                server,
-                detect,
-                log,
-                retention,
-                taxii,
-            })
+    let mut playbooks = Vec::new();
+    let respond = match section!(text, respond: toml::Table) {
+        Ok(spanned) => {
+            let span = spanned.as_ref().map_or(0..0, |spanned| spanned.span());
+            let table = spanned.map(Spanned::into_inner);
+            match rampart_respond::config::RespondConfig::from_table(table.as_ref()) {
+                Ok(respond) => {
+                    // The playbooks load with the names this file configures.
+                    if let Some(dir) = &respond.playbooks {
+                        let references = rampart_respond::playbook::References {
+                            lists: respond
+                                .blocklists
+                                .iter()
+                                .map(|list| list.name.clone())
+                                .collect(),
+                            ..Default::default()
+                        };
+                        let (library, errors) =
+                            rampart_respond::playbook::Library::load_dir(dir, &references, None);
+                        for error in errors {
+                            problems.push(Problem::at(
+                                span.clone(),
+                                format!("[respond] playbook {error}"),
+                            ));
+                        }
+                        playbooks = library
+                            .iter()
+                            .map(|playbook| playbook.name().to_owned())
+                            .collect();
+                    }
+                    Some(respond)
+                }
+                Err(err) => {
+                    problems.push(Problem::at(span, err.to_string()));
+                    None
+                }
+            }
         }
+        Err(err) => {
+            problems.push(Problem::from_toml(&err, Some("respond")));
+            None
+        }
+    };
+    match (config, server, detect, log, retention, taxii, respond) {
+        (
+            Some(config),
+            Some(server),
+            Some(detect),
+            Some(log),
+            Some(retention),
+            Some(taxii),
+            Some(respond),
+        ) if problems.is_empty() => Ok(Checked {
+            config,
+            server,
+            detect,
+            log,
+            retention,
+            taxii,
+            respond,
+            playbooks,
+        }),
         _ => Err(problems),
     }
 }
@@ -278,6 +330,8 @@ fn summary(origin: &str, checked: &Checked) -> String {
         log,
         retention,
         taxii,
+        respond,
+        playbooks,
     } = checked;
     let enabled = config.sources.iter().filter(|s| s.enabled).count();
     let mut lines = vec![
@@ -309,6 +363,12 @@ fn summary(origin: &str, checked: &Checked) -> String {
             "  taxii      /taxii2/{}/, {} collections",
             taxii.api_root,
             taxii.collections.len()
+        ),
+        format!(
+            "  respond    {} block lists, {} playbooks{}",
+            respond.blocklists.len(),
+            playbooks.len(),
+            if respond.dry_run { " (dry run)" } else { "" }
         ),
         format!(
             "  detect     {} inputs, {} rule packs, archive {}",

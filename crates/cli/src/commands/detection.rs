@@ -34,7 +34,13 @@ pub struct Detection {
 impl Detection {
     /// Starts detection on the configured inputs; with none, it still runs for events pushed
     /// over HTTP (`POST /api/v1/events`, through [`Detection::ingest`]).
-    pub async fn start(ctx: &Context, store: Arc<dyn Store>) -> anyhow::Result<Detection> {
+    /// `raised` receives each new alert once it is stored (the respond stage starts playbooks
+    /// from it).
+    pub async fn start(
+        ctx: &Context,
+        store: Arc<dyn Store>,
+        raised: Option<mpsc::UnboundedSender<Alert>>,
+    ) -> anyhow::Result<Detection> {
         let config = ctx.detect()?;
         let refresher_config = RefresherConfig {
             matcher: MatcherConfig {
@@ -64,7 +70,11 @@ impl Detection {
             .collect();
 
         let (alerts, alerts_received) = mpsc::unbounded_channel();
-        tasks.push(tokio::spawn(store_alerts(store.clone(), alerts_received)));
+        tasks.push(tokio::spawn(store_alerts(
+            store.clone(),
+            alerts_received,
+            raised,
+        )));
         let sink = Box::new(Sinks::new(&config, alerts)?);
         let retro_feed: Option<Box<dyn IndicatorFeed>> = match &config.archive {
             Some(_) => Some(Box::new(
@@ -189,12 +199,16 @@ async fn load_rules(config: &DetectConfig) -> anyhow::Result<Option<Arc<RuleSet>
 /// Alerts to the store (through a channel, so the pipeline never waits on the database) and
 /// to the configured file.
 struct Sinks {
-    store: mpsc::UnboundedSender<Alert>,
+    /// Each alert, and whether it was just raised (rather than a repeat).
+    store: mpsc::UnboundedSender<(Alert, bool)>,
     file: Option<AlertWriter<std::io::BufWriter<std::fs::File>>>,
 }
 
 impl Sinks {
-    fn new(config: &DetectConfig, store: mpsc::UnboundedSender<Alert>) -> anyhow::Result<Sinks> {
+    fn new(
+        config: &DetectConfig,
+        store: mpsc::UnboundedSender<(Alert, bool)>,
+    ) -> anyhow::Result<Sinks> {
         let file = match &config.alerts {
             Some(output) => {
                 let format: OutputFormat = output
@@ -221,7 +235,7 @@ impl Sinks {
 
 impl AlertSink for Sinks {
     fn alert(&mut self, alert: &Alert, new: bool) {
-        let _ = self.store.send(alert.clone());
+        let _ = self.store.send((alert.clone(), new));
         // The file gets each alert once, when it is raised; the store also gets final counts.
         if new && let Some(file) = self.file.as_mut() {
             let written = file.write(alert).and_then(|()| file_flush(file));
@@ -236,14 +250,22 @@ fn file_flush(writer: &mut AlertWriter<std::io::BufWriter<std::fs::File>>) -> st
     writer.get_mut().flush()
 }
 
-async fn store_alerts(store: Arc<dyn Store>, mut alerts: mpsc::UnboundedReceiver<Alert>) {
+async fn store_alerts(
+    store: Arc<dyn Store>,
+    mut alerts: mpsc::UnboundedReceiver<(Alert, bool)>,
+    raised: Option<mpsc::UnboundedSender<Alert>>,
+) {
     let mut batch = Vec::new();
+    let mut new = Vec::new();
     while let Some(first) = alerts.recv().await {
-        batch.push(first);
-        while batch.len() < 500 {
-            match alerts.try_recv() {
-                Ok(alert) => batch.push(alert),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some((alert, is_new)) = next.take() {
+            if is_new {
+                new.push(alert.clone());
+            }
+            batch.push(alert);
+            if batch.len() < 500 {
+                next = alerts.try_recv().ok();
             }
         }
         let mut delay = Duration::from_millis(200);
@@ -254,6 +276,12 @@ async fn store_alerts(store: Arc<dyn Store>, mut alerts: mpsc::UnboundedReceiver
             delay = (delay * 2).min(Duration::from_secs(30));
         }
         batch.clear();
+        // Only once stored: playbooks read the alert back with its id.
+        for alert in new.drain(..) {
+            if let Some(raised) = &raised {
+                let _ = raised.send(alert);
+            }
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     let server_config = ServerConfig::from_table(ctx.config.server.as_ref())?;
     let taxii_config = TaxiiConfig::from_table(ctx.config.taxii.as_ref())?;
     let retention = super::retention::RetentionConfig::from_table(ctx.config.retention.as_ref())?;
+    let respond_config =
+        rampart_respond::config::RespondConfig::from_table(ctx.config.respond.as_ref())?;
     let store = ctx.store().await?;
     let suppress = ctx.warninglists()?;
     // Read before listening, so that a missing or mismatched certificate stops `serve` at once.
@@ -75,13 +77,36 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
 
-    let detection = super::detection::Detection::start(&ctx, store.clone()).await?;
+    std::fs::create_dir_all(&ctx.config.data_dir)
+        .with_context(|| format!("cannot create {}", ctx.config.data_dir.display()))?;
+    let (responder, respond_task) = rampart_respond::runtime::Responder::start(
+        store.clone(),
+        respond_config,
+        std::sync::Arc::new(rampart_respond::playbook::NoServices),
+        rampart_respond::playbook::References::default(),
+        ctx.config.data_dir.join("respond.cursor"),
+        stopped(stop.clone()),
+    )
+    .await
+    .context("cannot start the respond stage")?;
+    for problem in responder.playbook_errors() {
+        crate::say!("rampart serve: playbook not loaded: {problem}");
+    }
+    crate::say!(
+        "rampart serve: respond: {} playbooks, {} block lists",
+        responder.engine().library().len(),
+        responder.config().blocklists.len()
+    );
+    let detection =
+        super::detection::Detection::start(&ctx, store.clone(), Some(responder.alert_sender()))
+            .await?;
     let puller = Puller::new(store.clone(), super::http_client()?, suppress.clone());
     let metrics = Metrics::install()?;
     let source_names: Vec<String> = sources.iter().map(|s| s.info.name.clone()).collect();
     rampart_intel::scheduler::FeedPulled::describe(&source_names);
     rampart_detect::telemetry::describe();
     rampart_matcher::telemetry::describe();
+    rampart_respond::telemetry::describe();
     let matcher = detection.matcher();
     metrics.add_collector(std::sync::Arc::new(move || {
         matcher.stats().publish(jiff::Timestamp::now());
@@ -104,6 +129,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         .metrics(metrics.clone())
         .matcher(Some(matcher_probe))
         .tls(tls.is_some())
+        .responder(Some(responder))
         .build();
     let (http, scheme) = match tls {
         Some(tls) => (
@@ -144,6 +170,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         () = status => {}
     }
     let _ = pruning.await;
+    let _ = respond_task.await;
     let mut failed = false;
     match tokio::time::timeout(HTTP_DRAIN, http).await {
         Ok(Ok(Ok(()))) => {}
