@@ -1,5 +1,6 @@
 //! Playbooks: their files ([`definition`]), how they load, the facts a run reads, triggers,
-//! conditions, templates, guardrails, the actions and the engine that drives runs.
+//! conditions, templates, guardrails, the actions and the engine that drives runs, and the
+//! [`outbound`] services (channels, destinations, lookups) that actions send through.
 
 mod actions;
 mod condition;
@@ -8,6 +9,7 @@ mod engine;
 mod facts;
 mod guardrails;
 mod load;
+pub mod outbound;
 mod services;
 mod template;
 mod trigger;

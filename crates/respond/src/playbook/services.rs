@@ -34,11 +34,14 @@ impl ActionError {
 }
 
 /// A message for a channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub channel: String,
     pub subject: String,
     pub text: String,
+    /// The run's facts, for channels whose body is a template of their own (a custom webhook
+    /// body reads `{{alert.rule}}` as well as `{{subject}}` and `{{text}}`).
+    pub facts: Facts,
 }
 
 /// A case to open, or to add to when one of the same campaign is open.

@@ -53,6 +53,16 @@ impl TryFrom<String> for Template {
 
 impl Template {
     pub fn parse(source: &str) -> Result<Template, TemplateError> {
+        Template::parse_with(source, false)
+    }
+
+    /// Parses a template written inside text that uses braces itself — a JSON body, where
+    /// `}}` closes two objects: there a `}}` outside a placeholder is text.
+    pub fn parse_in_json(source: &str) -> Result<Template, TemplateError> {
+        Template::parse_with(source, true)
+    }
+
+    fn parse_with(source: &str, closing_braces_are_text: bool) -> Result<Template, TemplateError> {
         let error = |reason: &str| TemplateError {
             template: source.to_owned(),
             reason: reason.to_owned(),
@@ -82,7 +92,7 @@ impl Template {
             parts.push(Part::Field(path.to_owned()));
             rest = &after[close + 2..];
         }
-        if rest.contains("}}") {
+        if !closing_braces_are_text && rest.contains("}}") {
             return Err(error("a }} without an opening {{"));
         }
         if !rest.is_empty() {
@@ -121,6 +131,19 @@ impl Template {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Fills each placeholder with what `fill` gives for its path, as given (the caller has
+    /// escaped it for its destination): URL-encoded lookup values, checks of a body's shape.
+    pub(crate) fn render_with(&self, mut fill: impl FnMut(&str) -> String) -> String {
+        let mut out = String::with_capacity(self.source.len() + 32);
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Field(path) => out.push_str(&fill(path)),
+            }
+        }
+        out
     }
 }
 

@@ -16,6 +16,7 @@ pub(super) async fn run(spec: &NotifySpec, context: &Context<'_>) -> Result<Outc
             .map(|subject| subject.render(context.facts, Escape::Text))
             .unwrap_or_else(|| format!("Rampart: {}", context.playbook.name())),
         text: spec.text.render(context.facts, Escape::Text),
+        facts: context.facts.clone(),
     };
     if context.dry_run {
         return Ok(Outcome::done(json!({
