@@ -15,6 +15,8 @@ pub struct Context {
     pub config_from_file: bool,
     store_url: String,
     pub json: bool,
+    /// The directory of the configuration file, against which `[respond] playbooks` is read.
+    config_dir: Option<std::path::PathBuf>,
 }
 
 impl Context {
@@ -39,6 +41,7 @@ impl Context {
             config_from_file,
             store_url,
             json,
+            config_dir: config_path.and_then(Path::parent).map(Path::to_path_buf),
         })
     }
 
@@ -102,6 +105,30 @@ impl Context {
     }
 
     /// The `[detect]` section, with defaults for what it leaves out.
+    /// The `[respond]` section, its playbook directory resolved against the configuration
+    /// file's directory.
+    pub fn respond(&self) -> anyhow::Result<rampart_respond::config::RespondConfig> {
+        let mut respond =
+            rampart_respond::config::RespondConfig::from_table(self.config.respond.as_ref())?;
+        if let (Some(dir), Some(base)) = (&respond.playbooks, &self.config_dir)
+            && dir.is_relative()
+        {
+            respond.playbooks = Some(base.join(dir));
+        }
+        Ok(respond)
+    }
+
+    /// The `[cases]` section as the cases stage uses it (SLA, grouping, templates).
+    pub fn cases(&self) -> anyhow::Result<rampart_cases::CaseSettings> {
+        let config: rampart_cases::CasesConfig = match &self.config.cases {
+            None => Default::default(),
+            Some(table) => toml::Value::Table(table.clone())
+                .try_into()
+                .context("invalid [cases] section")?,
+        };
+        Ok(rampart_cases::CaseSettings::from_config(&config)?)
+    }
+
     pub fn detect(&self) -> anyhow::Result<rampart_detect::config::DetectConfig> {
         match &self.config.detect {
             None => Ok(Default::default()),

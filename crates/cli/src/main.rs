@@ -61,6 +61,10 @@ enum Command {
     /// Accounts and API tokens (no account exists until one is created here).
     #[command(subcommand)]
     Admin(commands::admin::AdminCommand),
+    /// Playbooks: `playbook check` loads them as serve would, `playbook test` runs one against a
+    /// sample without side effects.
+    #[command(subcommand)]
+    Playbook(commands::playbook::PlaybookCommand),
     /// The audit log: who did what, when; `audit export` writes it as JSON lines.
     Audit(commands::audit::AuditArgs),
     /// The configuration file: `config check` reports every problem with its line.
@@ -153,6 +157,7 @@ async fn run(ctx: context::Context, command: Command) -> anyhow::Result<std::pro
         Command::Alerts(args) => commands::alerts::run(ctx, args).await,
         Command::Admin(command) => commands::admin::run(ctx, command).await,
         Command::Audit(args) => commands::audit::run(ctx, args).await,
+        Command::Playbook(command) => commands::playbook::run(ctx, command).await,
         Command::Config(command) => commands::config::run(command, None),
     }
 }

@@ -56,6 +56,15 @@ pub struct RespondConfig {
     /// Per-format rendering options (`[respond.render.rpz]`, `[respond.render.suricata]`…).
     #[serde(default)]
     pub render: RenderOptions,
+    /// Notification channels (`[[respond.channels]]`), for `notify: {channel: NAME}`.
+    #[serde(default)]
+    pub channels: Vec<crate::playbook::outbound::ChannelConfig>,
+    /// Forwarding destinations (`[[respond.destinations]]`), for `forward: {to: NAME}`.
+    #[serde(default)]
+    pub destinations: Vec<crate::playbook::outbound::DestinationConfig>,
+    /// HTTP lookups (`[[respond.lookups]]`), for `enrich: {lookups: [NAME]}`.
+    #[serde(default)]
+    pub lookups: Vec<crate::playbook::outbound::LookupConfig>,
 }
 
 /// One block list (`[[respond.blocklists]]`).
@@ -162,6 +171,31 @@ impl RespondConfig {
             }
         }
         Ok(())
+    }
+
+    /// The outbound services' part of the section.
+    pub fn outbound(&self) -> crate::playbook::outbound::OutboundConfig {
+        crate::playbook::outbound::OutboundConfig {
+            channels: self.channels.clone(),
+            destinations: self.destinations.clone(),
+            lookups: self.lookups.clone(),
+        }
+    }
+
+    /// The names playbooks may refer to: block lists, channels, destinations and lookups from
+    /// this section, and the given case templates.
+    pub fn references(
+        &self,
+        case_templates: impl IntoIterator<Item = String>,
+    ) -> crate::playbook::References {
+        let mut references = self.outbound().references();
+        references.lists = self
+            .blocklists
+            .iter()
+            .map(|list| list.name.clone())
+            .collect();
+        references.case_templates = case_templates.into_iter().collect();
+        references
     }
 
     pub fn list(&self, name: &str) -> Option<&ListConfig> {

@@ -98,8 +98,9 @@ pub struct Checked {
     pub playbooks: Vec<String>,
 }
 
-/// Checks the text of a configuration file: every problem, or what it configures.
-pub fn check(text: &str) -> Result<Checked, Vec<Problem>> {
+/// Checks the text of a configuration file: every problem, or what it configures. Relative
+/// playbook directories are read from `base` (the file's directory).
+pub fn check(text: &str, base: Option<&Path>) -> Result<Checked, Vec<Problem>> {
     // A syntax error makes every section unreadable: it alone is reported.
     if let Err(err) = text.parse::<toml::Table>() {
         return Err(vec![Problem::from_toml(&err, None)]);
@@ -227,17 +228,20 @@ pub fn check(text: &str) -> Result<Checked, Vec<Problem>> {
             let span = spanned.as_ref().map_or(0..0, |spanned| spanned.span());
             let table = spanned.map(Spanned::into_inner);
             match rampart_respond::config::RespondConfig::from_table(table.as_ref()) {
-                Ok(respond) => {
+                Ok(mut respond) => {
+                    if let (Some(dir), Some(base)) = (&respond.playbooks, base)
+                        && dir.is_relative()
+                    {
+                        respond.playbooks = Some(base.join(dir));
+                    }
                     // The playbooks load with the names this file configures.
                     if let Some(dir) = &respond.playbooks {
-                        let references = rampart_respond::playbook::References {
-                            lists: respond
-                                .blocklists
-                                .iter()
-                                .map(|list| list.name.clone())
-                                .collect(),
-                            ..Default::default()
-                        };
+                        let templates: Vec<String> = cases_section(text)
+                            .map(|settings| {
+                                settings.templates.iter().map(|t| t.name.clone()).collect()
+                            })
+                            .unwrap_or_default();
+                        let references = respond.references(templates);
                         let (library, errors) =
                             rampart_respond::playbook::Library::load_dir(dir, &references, None);
                         for error in errors {
@@ -303,7 +307,8 @@ pub fn run(
             rampart_intel::config::EMBEDDED_DEFAULTS.to_owned(),
         ),
     };
-    match check(&text) {
+    let base = file.as_deref().or(global_config).and_then(Path::parent);
+    match check(&text, base) {
         Ok(checked) => {
             print!("{}", summary(&origin, &checked));
             Ok(std::process::ExitCode::SUCCESS)
@@ -397,6 +402,17 @@ fn summary(origin: &str, checked: &Checked) -> String {
     lines.join("\n")
 }
 
+/// The `[cases]` section's settings, for the case templates playbooks may name.
+fn cases_section(text: &str) -> Option<rampart_cases::CaseSettings> {
+    #[derive(Deserialize)]
+    struct Only {
+        #[serde(default)]
+        cases: rampart_cases::CasesConfig,
+    }
+    let only: Only = toml::from_str(text).ok()?;
+    rampart_cases::CaseSettings::from_config(&only.cases).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,7 +441,7 @@ format = \"xml\"
 [retention]
 alerts = \"soon\"
 ";
-        let problems = check(text).err().unwrap();
+        let problems = check(text, None).err().unwrap();
         let rendered: Vec<String> = problems.iter().map(|p| p.render("f.toml", text)).collect();
         assert!(
             rendered
@@ -449,7 +465,7 @@ alerts = \"soon\"
 
     #[test]
     fn the_embedded_defaults_pass() {
-        let checked = check(rampart_intel::config::EMBEDDED_DEFAULTS)
+        let checked = check(rampart_intel::config::EMBEDDED_DEFAULTS, None)
             .unwrap_or_else(|problems| panic!("{problems:?}"));
         assert!(!checked.config.sources.is_empty());
     }

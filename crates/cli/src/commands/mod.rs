@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod hunt;
 pub mod intel;
 pub mod maintenance;
+pub mod playbook;
 pub mod retention;
 pub mod rules;
 pub mod serve;

@@ -23,8 +23,8 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     let server_config = ServerConfig::from_table(ctx.config.server.as_ref())?;
     let taxii_config = TaxiiConfig::from_table(ctx.config.taxii.as_ref())?;
     let retention = super::retention::RetentionConfig::from_table(ctx.config.retention.as_ref())?;
-    let respond_config =
-        rampart_respond::config::RespondConfig::from_table(ctx.config.respond.as_ref())?;
+    let respond_config = ctx.respond()?;
+    let case_settings = ctx.cases()?;
     let store = ctx.store().await?;
     let suppress = ctx.warninglists()?;
     // Read before listening, so that a missing or mismatched certificate stops `serve` at once.
@@ -79,11 +79,22 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
 
     std::fs::create_dir_all(&ctx.config.data_dir)
         .with_context(|| format!("cannot create {}", ctx.config.data_dir.display()))?;
+    // Playbook actions: cases and retro-hunts from the other stages, then the configured
+    // channels, destinations and lookups.
+    let stage = rampart_respond::playbook::StageServices::new(
+        store.clone(),
+        case_settings,
+        ctx.detect()?.archive,
+    );
+    let references = respond_config.references(stage.case_templates());
+    let services = rampart_respond::playbook::outbound::Outbound::new(&respond_config.outbound())
+        .context("invalid [respond] channels, destinations or lookups")?
+        .with_rest(std::sync::Arc::new(stage));
     let (responder, respond_task) = rampart_respond::runtime::Responder::start(
         store.clone(),
         respond_config,
-        std::sync::Arc::new(rampart_respond::playbook::NoServices),
-        rampart_respond::playbook::References::default(),
+        std::sync::Arc::new(services),
+        references,
         ctx.config.data_dir.join("respond.cursor"),
         stopped(stop.clone()),
     )

@@ -157,6 +157,9 @@ impl Engine {
         facts: &Facts,
         trigger: Value,
     ) -> Result<i64, EngineError> {
+        // Templates and services may read which playbook runs (`{{playbook.name}}`).
+        let mut facts = facts.clone();
+        facts.insert("playbook", json!({ "name": playbook.name() }));
         let run = self
             .inner
             .store

@@ -11,6 +11,7 @@ mod guardrails;
 mod load;
 pub mod outbound;
 mod services;
+mod stage_services;
 mod template;
 mod trigger;
 
@@ -21,6 +22,7 @@ pub use facts::{Facts, Subject};
 pub use guardrails::{GuardrailSettings, Guardrails};
 pub use load::{Library, Playbook, PlaybookError, References, parse};
 pub use services::{ActionError, ActionServices, CaseRequest, Message, NoServices};
+pub use stage_services::StageServices;
 pub use template::{Escape, Template, TemplateError};
 
 /// Reads YAML where an enum is written as a one-key map (`trigger: {indicator: {…}}`), the
