@@ -232,6 +232,10 @@ impl Responder {
                     let _ = self.inner.publisher.sync_revisions().await;
                 }
                 _ = sweep.tick() => {
+                    // Assets imported meanwhile are protected from then on.
+                    if let Err(error) = self.refresh_guardrails().await {
+                        tracing::warn!(%error, "respond: cannot read the asset inventory");
+                    }
                     if let Err(error) = self.inner.engine.expire_blocks().await {
                         tracing::warn!(%error, "respond: cannot expire blocks");
                     }

@@ -55,6 +55,9 @@ pub struct CaseRequest {
     /// The alert to link, when an alert started the run.
     pub alert_id: Option<i64>,
     pub observables: Vec<Indicator>,
+    /// Values for the case template's placeholders (`host`, `rule`, `user`, `indicator`…),
+    /// from the run's facts.
+    pub placeholders: Vec<(String, String)>,
 }
 
 /// The services actions call. Every method answers JSON that the run records as the action's

@@ -22,6 +22,9 @@ pub struct StageServices {
     cases: CaseSettings,
     /// Detection's event archive; `None`: retro-hunts fail with a clear error.
     archive: Option<ArchiveConfig>,
+    /// Held while a case is found or opened: two runs of one campaign at once must not open
+    /// two cases (the store's lookup and creation are two steps).
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl StageServices {
@@ -34,6 +37,7 @@ impl StageServices {
             store,
             cases,
             archive,
+            opening: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -68,6 +72,7 @@ impl ActionServices for StageServices {
             context = context.with("campaign", campaign);
         }
         let alerts: Vec<i64> = request.alert_id.into_iter().collect();
+        let opening = self.opening.lock().await;
         let (case, opened) = match &request.campaign {
             Some(campaign) => {
                 let placed = service
@@ -95,6 +100,20 @@ impl ActionServices for StageServices {
                 (case, true)
             }
         };
+        let case = match (&request.title, opened) {
+            (Some(title), true) => {
+                let update = rampart_store::CaseUpdate {
+                    title: Some(title.clone()),
+                    ..Default::default()
+                };
+                self.store
+                    .update_case(case.id, &update, &actor)
+                    .await
+                    .map_err(store_failed)?
+            }
+            _ => case,
+        };
+        drop(opening);
         for indicator in &request.observables {
             let mut observable = NewObservable::of(indicator.clone());
             observable.ioc = true;
@@ -149,6 +168,8 @@ impl ActionServices for StageServices {
             .into_iter()
             .filter(|alert| alert.first_seen >= since)
             .collect();
+        // Alerts already raised (by detection's own retro-hunt, or an earlier run) are not
+        // recorded twice, but they belong in the run's case all the same.
         let keys: Vec<String> = recent.iter().map(|alert| alert.key.clone()).collect();
         let known = self
             .store
@@ -156,12 +177,13 @@ impl ActionServices for StageServices {
             .await
             .map_err(store_failed)?;
         let new: Vec<_> = recent
-            .into_iter()
+            .iter()
             .filter(|alert| !known.contains(&alert.key))
+            .cloned()
             .collect();
         self.store.record_alerts(&new).await.map_err(store_failed)?;
         let mut ids = Vec::new();
-        for alert in &new {
+        for alert in &recent {
             if let Some(stored) = self
                 .store
                 .alert_by_key(&alert.key, alert.first_seen)
@@ -171,6 +193,8 @@ impl ActionServices for StageServices {
                 ids.push(stored.id);
             }
         }
+        ids.sort_unstable();
+        ids.dedup();
         let case = facts.first_value("case.id").and_then(Value::as_i64);
         if let (Some(case), false) = (case, ids.is_empty()) {
             let actor = facts
@@ -186,6 +210,7 @@ impl ActionServices for StageServices {
             "events": stats.events,
             "segments": stats.segments,
             "alerts": ids,
+            "new_alerts": new.len(),
             "case": case,
         }))
     }

@@ -25,6 +25,7 @@ pub(super) async fn run(spec: &CaseSpec, context: &Context<'_>) -> Result<Outcom
             .first_value("alert.id")
             .and_then(Value::as_i64),
         observables: subject_values(context, false),
+        placeholders: placeholders(context),
     };
     if context.dry_run {
         return Ok(Outcome::done(json!({
@@ -36,4 +37,40 @@ pub(super) async fn run(spec: &CaseSpec, context: &Context<'_>) -> Result<Outcom
         result: case.clone(),
         learned: Some(("case", case)),
     })
+}
+
+/// The case template's placeholders that the facts can fill.
+fn placeholders(context: &Context<'_>) -> Vec<(String, String)> {
+    let text = |path: &str| {
+        context
+            .facts
+            .values(path)
+            .into_iter()
+            .find_map(|value| match value {
+                Value::String(text) => Some(text.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+    };
+    let sources = [
+        ("indicator", "indicator.value"),
+        ("indicator", "alert.indicator.value"),
+        ("host", "alert.host"),
+        ("rule", "alert.rule"),
+        ("user", "alert.matched.user.name"),
+        ("severity", "alert.severity"),
+        ("source", "indicator.sources"),
+        ("sender", "report.sender"),
+        ("subject", "report.subject"),
+    ];
+    let mut filled: Vec<(String, String)> = Vec::new();
+    for (name, path) in sources {
+        if filled.iter().any(|(taken, _)| taken == name) {
+            continue;
+        }
+        if let Some(value) = text(path) {
+            filled.push((name.to_owned(), value));
+        }
+    }
+    filled
 }
