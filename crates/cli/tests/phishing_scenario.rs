@@ -199,7 +199,7 @@ format = "json"
     let lines: Vec<String> = events.iter().map(Value::to_string).collect();
     let pushed = client
         .post(format!("{base}/api/v1/events"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .header("content-type", "application/x-ndjson")
         .body(lines.join("\n"))
         .send()
