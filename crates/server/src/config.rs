@@ -10,6 +10,9 @@
 //! # tls_cert = "cert.pem"      # both set: HTTPS only, session cookies marked Secure
 //! # tls_key = "key.pem"
 //! ```
+//!
+//! Incident cases have their own top-level `[cases]` section (`rampart_cases::CasesConfig`),
+//! which `serve` hands to the state with [`crate::state::AppStateBuilder::cases`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -9,8 +9,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use rampart_auth::Action;
 
 use crate::api::{
-    accounts, alerts, assets, audit, blocklists, events, health, indicators, intel_changes,
-    playbooks, rules, session, source_changes, sources,
+    accounts, alerts, assets, audit, blocklists, case_changes, case_exports, case_work, cases,
+    events, health, indicators, intel_changes, playbooks, rules, session, source_changes, sources,
 };
 use crate::auth::Access;
 use crate::config::ServerConfig;
@@ -209,6 +209,165 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/alerts/{id}/false-positive",
             action(Action::TriageAlerts),
             alerts::false_positive,
+        ),
+        // Incident cases, and alerts brought into them: the API, then the dashboard's pages
+        // (kept together here).
+        route(Get, "/api/v1/cases", action(Action::ReadCases), cases::list),
+        route(
+            Post,
+            "/api/v1/cases",
+            action(Action::ManageCases),
+            cases::create,
+        ),
+        route(
+            Get,
+            "/api/v1/cases/{id}",
+            action(Action::ReadCases),
+            cases::show,
+        ),
+        route(
+            Patch,
+            "/api/v1/cases/{id}",
+            action(Action::ManageCases),
+            case_changes::change,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/status",
+            action(Action::ManageCases),
+            case_changes::status,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/merge",
+            action(Action::ManageCases),
+            case_changes::merge,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/tasks",
+            action(Action::ManageCases),
+            case_work::create_task,
+        ),
+        route(
+            Patch,
+            "/api/v1/cases/{id}/tasks/{task}",
+            action(Action::ManageCases),
+            case_work::change_task,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/observables",
+            action(Action::ManageCases),
+            case_work::create_observable,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/comments",
+            action(Action::ManageCases),
+            case_work::comment,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/alerts",
+            action(Action::ManageCases),
+            case_work::link,
+        ),
+        route(
+            Delete,
+            "/api/v1/cases/{id}/alerts/{alert}",
+            action(Action::ManageCases),
+            case_work::unlink,
+        ),
+        route(
+            Get,
+            "/api/v1/cases/{id}/export",
+            action(Action::ReadCases),
+            case_exports::export,
+        ),
+        route(
+            Post,
+            "/api/v1/cases/{id}/push",
+            action(Action::ManageCases),
+            case_exports::push,
+        ),
+        route(
+            Post,
+            "/api/v1/alerts/import",
+            action(Action::ManageCases),
+            case_work::import,
+        ),
+        route(
+            Post,
+            "/api/v1/alerts/group",
+            action(Action::ManageCases),
+            case_work::group,
+        ),
+        page(
+            Get,
+            "/cases",
+            Page(Some(Action::ReadCases)),
+            web::cases::list,
+        ),
+        page(
+            Post,
+            "/cases",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::open,
+        ),
+        page(
+            Get,
+            "/cases/{id}",
+            Page(Some(Action::ReadCases)),
+            web::cases::detail,
+        ),
+        page(
+            Post,
+            "/cases/{id}/status",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::status,
+        ),
+        page(
+            Post,
+            "/cases/{id}/assign",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::assign,
+        ),
+        page(
+            Post,
+            "/cases/{id}/comments",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::comment,
+        ),
+        page(
+            Post,
+            "/cases/{id}/tasks",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::add_task,
+        ),
+        page(
+            Post,
+            "/cases/{id}/tasks/{task}",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::task_status,
+        ),
+        page(
+            Post,
+            "/cases/{id}/observables",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::add_observable,
+        ),
+        page(
+            Post,
+            "/cases/{id}/alerts",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::link_alerts,
+        ),
+        page(
+            Post,
+            "/cases/{id}/alerts/{alert}/unlink",
+            Page(Some(Action::ManageCases)),
+            web::case_forms::unlink_alert,
         ),
         route(
             Get,

@@ -62,6 +62,8 @@ pub struct Inner {
     pub login_limits: crate::limits::LoginLimits,
     /// The respond stage (playbooks, runs, block lists); `None`: its routes answer 503.
     pub responder: Option<rampart_respond::runtime::Responder>,
+    /// The case settings (SLA, grouping, templates) of `[cases]`.
+    pub cases: rampart_cases::CaseSettings,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,8 +93,14 @@ impl AppState {
                 matcher: None,
                 login_limits: crate::limits::LoginLimits::default(),
                 responder: None,
+                cases: rampart_cases::CaseSettings::default(),
             },
         }
+    }
+
+    /// The case calls over this state's store and case settings.
+    pub fn case_service(&self) -> rampart_cases::CaseService<'_> {
+        rampart_cases::CaseService::new(self.store.as_ref(), &self.cases)
     }
 }
 
@@ -140,6 +148,12 @@ impl AppStateBuilder {
 
     pub fn login_limits(mut self, limits: crate::limits::LoginLimits) -> AppStateBuilder {
         self.inner.login_limits = limits;
+        self
+    }
+
+    /// Case settings loaded by the caller, instead of those read from `config.cases`.
+    pub fn cases(mut self, settings: rampart_cases::CaseSettings) -> AppStateBuilder {
+        self.inner.cases = settings;
         self
     }
 

@@ -12,7 +12,7 @@ use rampart_model::IndicatorKind;
 use rampart_server::auth::Access;
 use rampart_server::routes::{Verb, routes};
 use rampart_server::taxii::TAXII_MEDIA_TYPE;
-use rampart_store::NewToken;
+use rampart_store::{NewCase, NewTask, NewToken};
 use serde_json::{Value, json};
 use support::*;
 
@@ -21,7 +21,8 @@ enum SampleBody {
     None,
     Json(Value),
     /// A form; `{csrf}` is replaced by the caller's session CSRF token (empty for others),
-    /// `{role}` by the caller's role (`anonymous` without one).
+    /// `{role}` by the caller's role (`anonymous` without one), `{alert}` by the seeded
+    /// alert's id.
     Form(&'static str),
     /// A CSV document.
     Csv(&'static str),
@@ -225,6 +226,134 @@ async fn sample(
             let id = h.waiting_run(&format!("decide-{n}.rbac.example")).await;
             (path.replace("{id}", &id.to_string()), SampleBody::None)
         }
+        // Cases: each change acts on a case of its own, so that lifecycle steps and merges
+        // never meet a case an earlier caller already moved.
+        (Verb::Get, "/api/v1/cases") => {
+            ("/api/v1/cases?open=true&limit=5".into(), SampleBody::None)
+        }
+        (Verb::Post, "/api/v1/cases") => (
+            path.to_owned(),
+            SampleBody::Json(json!({"title": format!("rbac case {n}"), "severity": "low"})),
+        ),
+        (Verb::Get, "/api/v1/cases/{id}") => (
+            format!("/api/v1/cases/{}", fresh_case(h, n).await),
+            SampleBody::None,
+        ),
+        (Verb::Patch, "/api/v1/cases/{id}") => (
+            format!("/api/v1/cases/{}", fresh_case(h, n).await),
+            SampleBody::Json(json!({"severity": "high", "tags": ["rbac"]})),
+        ),
+        (Verb::Post, "/api/v1/cases/{id}/status") => (
+            format!("/api/v1/cases/{}/status", fresh_case(h, n).await),
+            SampleBody::Json(json!({"status": "in_progress"})),
+        ),
+        (Verb::Post, "/api/v1/cases/{id}/merge") => {
+            let into = fresh_case(h, n).await;
+            let from = fresh_case(h, n).await;
+            (
+                format!("/api/v1/cases/{into}/merge"),
+                SampleBody::Json(json!({ "from": from })),
+            )
+        }
+        (Verb::Post, "/api/v1/cases/{id}/tasks") => (
+            format!("/api/v1/cases/{}/tasks", fresh_case(h, n).await),
+            SampleBody::Json(json!({"title": "Collect the logs"})),
+        ),
+        (Verb::Patch, "/api/v1/cases/{id}/tasks/{task}") => {
+            let (case, task) = fresh_task(h, n).await;
+            (
+                format!("/api/v1/cases/{case}/tasks/{task}"),
+                SampleBody::Json(json!({"status": "done"})),
+            )
+        }
+        (Verb::Post, "/api/v1/cases/{id}/observables") => (
+            format!("/api/v1/cases/{}/observables", fresh_case(h, n).await),
+            SampleBody::Json(json!({"kind": "domain", "value": "evil.example", "ioc": true})),
+        ),
+        (Verb::Post, "/api/v1/cases/{id}/comments") => (
+            format!("/api/v1/cases/{}/comments", fresh_case(h, n).await),
+            SampleBody::Json(json!({"message": "rbac walk"})),
+        ),
+        (Verb::Post, "/api/v1/cases/{id}/alerts") => (
+            format!("/api/v1/cases/{}/alerts", fresh_case(h, n).await),
+            SampleBody::Json(json!({ "alerts": [alert] })),
+        ),
+        (Verb::Delete, "/api/v1/cases/{id}/alerts/{alert}") => {
+            let case = case_with_alert(h, n).await;
+            (
+                format!("/api/v1/cases/{case}/alerts/{alert}"),
+                SampleBody::None,
+            )
+        }
+        (Verb::Get, "/api/v1/cases/{id}/export") => (
+            format!(
+                "/api/v1/cases/{}/export?format=json",
+                fresh_case(h, n).await
+            ),
+            SampleBody::None,
+        ),
+        (Verb::Post, "/api/v1/cases/{id}/push") => (
+            format!("/api/v1/cases/{}/push", fresh_case(h, n).await),
+            SampleBody::Json(json!({ "url": h.hook_url })),
+        ),
+        (Verb::Post, "/api/v1/alerts/import") => (
+            path.to_owned(),
+            SampleBody::Json(json!({
+                "type": "external", "source": "rbac", "sourceRef": format!("rbac-{n}"),
+                "title": "Imported in the RBAC walk", "severity": 2,
+            })),
+        ),
+        (Verb::Post, "/api/v1/alerts/group") => (
+            path.to_owned(),
+            SampleBody::Json(json!({ "alerts": [alert] })),
+        ),
+        (Verb::Get, "/cases") => ("/cases?status=all&q=rbac".into(), SampleBody::None),
+        (Verb::Post, "/cases") => (
+            path.to_owned(),
+            SampleBody::Form("csrf={csrf}&title=opened+by+{role}&severity=low"),
+        ),
+        (Verb::Get, "/cases/{id}") => (
+            format!("/cases/{}", fresh_case(h, n).await),
+            SampleBody::None,
+        ),
+        (Verb::Post, "/cases/{id}/status") => (
+            format!("/cases/{}/status", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&status=in_progress"),
+        ),
+        (Verb::Post, "/cases/{id}/assign") => (
+            format!("/cases/{}/assign", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&assignee=analyst-user"),
+        ),
+        (Verb::Post, "/cases/{id}/comments") => (
+            format!("/cases/{}/comments", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&message=rbac+walk"),
+        ),
+        (Verb::Post, "/cases/{id}/tasks") => (
+            format!("/cases/{}/tasks", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&title=Contain"),
+        ),
+        (Verb::Post, "/cases/{id}/tasks/{task}") => {
+            let (case, task) = fresh_task(h, n).await;
+            (
+                format!("/cases/{case}/tasks/{task}"),
+                SampleBody::Form("csrf={csrf}&status=in_progress"),
+            )
+        }
+        (Verb::Post, "/cases/{id}/observables") => (
+            format!("/cases/{}/observables", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&kind=ipv4&value=203.0.113.66&ioc=on"),
+        ),
+        (Verb::Post, "/cases/{id}/alerts") => (
+            format!("/cases/{}/alerts", fresh_case(h, n).await),
+            SampleBody::Form("csrf={csrf}&alerts={alert}"),
+        ),
+        (Verb::Post, "/cases/{id}/alerts/{alert}/unlink") => {
+            let case = case_with_alert(h, n).await;
+            (
+                format!("/cases/{case}/alerts/{alert}/unlink"),
+                SampleBody::Form("csrf={csrf}"),
+            )
+        }
         // The dashboard.
         (Verb::Get, "/static/rampart.css" | "/login" | "/" | "/feeds" | "/assets" | "/rules") => {
             (path.to_owned(), SampleBody::None)
@@ -271,6 +400,40 @@ async fn sample(
         _ => return None,
     };
     Some((uri, body))
+}
+
+/// A new case, opened in the store directly.
+async fn fresh_case(h: &Harness, n: usize) -> i64 {
+    h.store
+        .create_case(&NewCase::new(
+            format!("rbac walk {n}"),
+            rampart_model::Severity::Medium,
+            "user:rbac",
+        ))
+        .await
+        .unwrap()
+        .id
+}
+
+/// A new case with one task: (case, task).
+async fn fresh_task(h: &Harness, n: usize) -> (i64, i64) {
+    let case = fresh_case(h, n).await;
+    let task = h
+        .store
+        .add_task(case, &NewTask::titled("Triage"), "user:rbac")
+        .await
+        .unwrap();
+    (case, task.id)
+}
+
+/// A new case holding the seeded alert (taken from whichever case had it).
+async fn case_with_alert(h: &Harness, n: usize) -> i64 {
+    let case = fresh_case(h, n).await;
+    h.store
+        .link_alerts(case, &[h.alert_id], "user:rbac")
+        .await
+        .unwrap();
+    case
 }
 
 /// Whether a reply is the dashboard sending a browser to log in.
@@ -365,7 +528,9 @@ async fn rbac_every_route_with_every_role() {
                 SampleBody::Form(form) => request
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .body(Body::from(
-                        form.replace("{csrf}", &csrf).replace("{role}", &role_name),
+                        form.replace("{csrf}", &csrf)
+                            .replace("{role}", &role_name)
+                            .replace("{alert}", &h.alert_id.to_string()),
                     )),
                 SampleBody::Csv(csv) => request
                     .header(header::CONTENT_TYPE, "text/csv")

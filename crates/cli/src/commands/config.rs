@@ -222,6 +222,16 @@ pub fn check(text: &str, base: Option<&Path>) -> Result<Checked, Vec<Problem>> {
             None
         }
     };
+    match section!(text, cases: rampart_cases::CasesConfig) {
+        Ok(Some(spanned)) => {
+            let span = spanned.span();
+            if let Err(err) = rampart_cases::CaseSettings::from_config(spanned.get_ref()) {
+                problems.push(Problem::at(span, format!("[cases] templates: {err}")));
+            }
+        }
+        Ok(None) => {}
+        Err(err) => problems.push(Problem::from_toml(&err, Some("cases"))),
+    }
     let mut playbooks = Vec::new();
     let respond = match section!(text, respond: toml::Table) {
         Ok(spanned) => {

@@ -83,7 +83,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
     // channels, destinations and lookups.
     let stage = rampart_respond::playbook::StageServices::new(
         store.clone(),
-        case_settings,
+        case_settings.clone(),
         ctx.detect()?.archive,
     );
     let references = respond_config.references(stage.case_templates());
@@ -141,6 +141,7 @@ pub async fn run(ctx: Context, _args: ServeArgs) -> anyhow::Result<std::process:
         .matcher(Some(matcher_probe))
         .tls(tls.is_some())
         .responder(Some(responder))
+        .cases(case_settings)
         .build();
     let (http, scheme) = match tls {
         Some(tls) => (

@@ -88,6 +88,18 @@ pub async fn add(
     principal: Principal,
     ApiJson(request): ApiJson<NewIndicator>,
 ) -> Result<Response, ApiError> {
+    let added = add_indicator(&state, &principal, &request).await?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
+}
+
+/// Adds `request` under the `manual` source on behalf of `principal`, audited as
+/// `indicator.add`; `POST /api/v1/indicators` and the promotion of a case's observable both
+/// come here.
+pub(crate) async fn add_indicator(
+    state: &AppState,
+    principal: &Principal,
+    request: &NewIndicator,
+) -> Result<Added, ApiError> {
     let store = state.store.as_ref();
     let entry = AuditEntry::new(principal.actor.clone(), "indicator.add")
         .target(crate::error::truncate(&request.value));
@@ -168,8 +180,7 @@ pub async fn add(
         "tlp": request.tlp.as_deref().map(crate::error::truncate),
         "expires": request.expires,
     });
-    let added = audited(store, entry.detail(detail), added).await?;
-    Ok((StatusCode::CREATED, Json(added)).into_response())
+    audited(store, entry.detail(detail), added).await
 }
 
 /// A value to take off the allowlist.

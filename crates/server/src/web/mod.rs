@@ -9,6 +9,8 @@
 //! runs. Forms work without JavaScript and answer with a redirect (post/redirect/get).
 
 pub mod alerts;
+pub mod case_forms;
+pub mod cases;
 pub mod charts;
 pub mod indicators;
 pub mod lists;
@@ -42,6 +44,7 @@ pub struct Chrome {
     pub active: &'static str,
     pub can_triage: bool,
     pub can_write_intel: bool,
+    pub can_manage_cases: bool,
 }
 
 impl Chrome {
@@ -53,6 +56,7 @@ impl Chrome {
             active,
             can_triage: principal.role.allows(Action::TriageAlerts),
             can_write_intel: principal.role.allows(Action::WriteIntel),
+            can_manage_cases: principal.role.allows(Action::ManageCases),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Harness {
     pub rule_id: &'static str,
     /// The loopback URL of a plain-text feed (`198.51.100.7`, `bad.example`).
     pub feed_url: String,
+    /// A loopback webhook that accepts any POST (`204`), for case pushes.
+    pub hook_url: String,
     /// The seeded alert's id.
     pub alert_id: i64,
     /// A TAXII status resource, once [`Harness::post_taxii`] made one.
@@ -246,7 +248,13 @@ pub async fn harness() -> Harness {
     // A feed on loopback, and a source pulling it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let feed_url = format!("http://{}/feed.txt", listener.local_addr().unwrap());
-    let feed = Router::new().route("/feed.txt", axum::routing::get(|| async { FEED }));
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let feed = Router::new()
+        .route("/feed.txt", axum::routing::get(|| async { FEED }))
+        .route(
+            "/hook",
+            axum::routing::post(|| async { StatusCode::NO_CONTENT }),
+        );
     tokio::spawn(async move { axum::serve(listener, feed).await });
     let source = SourceConfig::from_settings(&json!({
         "name": "loopback-feed",
@@ -312,6 +320,7 @@ pub async fn harness() -> Harness {
         alerts,
         rule_id: RULE_ID,
         feed_url,
+        hook_url,
         alert_id,
         taxii_status: String::new(),
         responder,
@@ -535,4 +544,35 @@ impl Harness {
             })
             .collect()
     }
+}
+
+// ---- cases ---------------------------------------------------------------------------------
+
+/// A case title an attacker could have written (an imported alert, a mail subject).
+pub const HOSTILE_CASE_TITLE: &str =
+    "<script>alert(1)</script> | Invoice [click](http://evil.example)";
+
+/// A POST with a JSON body as the analyst.
+pub async fn analyst_post(h: &Harness, path: &str, body: Value) -> Reply {
+    h.call(Method::POST, path, Role::Analyst, Some(&body)).await
+}
+
+/// A PATCH with a JSON body as the analyst.
+pub async fn analyst_patch(h: &Harness, path: &str, body: Value) -> Reply {
+    h.call(Method::PATCH, path, Role::Analyst, Some(&body))
+        .await
+}
+
+/// Opens a case as the analyst; its id.
+pub async fn open_case(h: &Harness, body: Value) -> i64 {
+    let reply = analyst_post(h, "/api/v1/cases", body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    reply.body["id"].as_i64().unwrap()
+}
+
+/// A case with its tasks, observables, alerts and timeline, as the read-only role sees it.
+pub async fn show_case(h: &Harness, id: i64) -> Value {
+    let reply = h.get(&format!("/api/v1/cases/{id}"), Role::ReadOnly).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body
 }
