@@ -588,6 +588,73 @@ pub fn routes() -> Vec<Route> {
             Page(Some(Action::ManageRules)),
             web::rules::change,
         ),
+        // The respond stage's pages; `/blocklists/{list}/{format}` above stays the fetch route.
+        page(
+            Get,
+            "/playbooks",
+            Page(Some(Action::ReadResponse)),
+            web::playbooks::list,
+        ),
+        page(
+            Get,
+            "/playbooks/{name}",
+            Page(Some(Action::ReadResponse)),
+            web::playbooks::detail,
+        ),
+        page(
+            Post,
+            "/playbooks/{name}",
+            Page(Some(Action::ManageResponse)),
+            web::playbooks::save,
+        ),
+        page(
+            Get,
+            "/runs",
+            Page(Some(Action::ReadResponse)),
+            web::runs::list,
+        ),
+        page(
+            Get,
+            "/runs/{id}",
+            Page(Some(Action::ReadResponse)),
+            web::runs::detail,
+        ),
+        page(
+            Post,
+            "/runs/{id}/approve",
+            Page(Some(Action::ManageResponse)),
+            web::runs::approve,
+        ),
+        page(
+            Post,
+            "/runs/{id}/reject",
+            Page(Some(Action::ManageResponse)),
+            web::runs::reject,
+        ),
+        page(
+            Post,
+            "/runs/{id}/rollback",
+            Page(Some(Action::ManageResponse)),
+            web::runs::rollback,
+        ),
+        page(
+            Get,
+            "/blocklists",
+            Page(Some(Action::ReadResponse)),
+            web::blocklists::index,
+        ),
+        page(
+            Post,
+            "/blocklists/{list}/entries",
+            Page(Some(Action::ManageResponse)),
+            web::blocklists::block,
+        ),
+        page(
+            Post,
+            "/blocklists/{list}/entries/{id}/remove",
+            Page(Some(Action::ManageResponse)),
+            web::blocklists::unblock,
+        ),
         // TAXII 2.1 (its own specification, not in the OpenAPI document).
         route(Get, "/taxii2/", read_intel, taxii::discovery),
         route(Get, "/taxii2/{api_root}/", read_intel, taxii::api_root),

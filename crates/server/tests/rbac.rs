@@ -185,28 +185,9 @@ async fn sample(
             ),
         ),
         (Verb::Delete, "/api/v1/blocklists/{list}/entries/{id}") => {
-            let indicator = rampart_model::Indicator::parse(
-                IndicatorKind::Domain,
-                &format!("unblock-{n}.rbac.example"),
-            )
-            .unwrap();
-            let outcomes = h
-                .store
-                .add_blocks(
-                    &[rampart_store::NewBlock {
-                        list: "edge".into(),
-                        indicator,
-                        reason: "rbac walk".into(),
-                        added_by: "rbac".into(),
-                        run_id: None,
-                        expires: None,
-                    }],
-                    Timestamp::now(),
-                )
-                .await
-                .unwrap();
+            let id = block_by_store(h, &format!("unblock-{n}.rbac.example")).await;
             (
-                format!("/api/v1/blocklists/edge/entries/{}", outcomes[0].id()),
+                format!("/api/v1/blocklists/edge/entries/{id}"),
                 SampleBody::None,
             )
         }
@@ -396,6 +377,45 @@ async fn sample(
             format!("/alerts/{alert}/false-positive"),
             SampleBody::Form("csrf={csrf}"),
         ),
+        // The respond stage's pages.
+        (Verb::Get, "/playbooks" | "/blocklists") => (path.to_owned(), SampleBody::None),
+        (Verb::Get, "/runs") => ("/runs?status=waiting".into(), SampleBody::None),
+        (Verb::Get, "/playbooks/{name}") => ("/playbooks/approve-block".into(), SampleBody::None),
+        (Verb::Post, "/playbooks/{name}") => (
+            "/playbooks/approve-block".into(),
+            SampleBody::Form(PLAYBOOK_FORM.as_str()),
+        ),
+        (Verb::Get, "/runs/{id}") => {
+            let id = h.waiting_run("rbac-page-run.example").await;
+            (format!("/runs/{id}"), SampleBody::None)
+        }
+        (Verb::Post, "/runs/{id}/rollback") => {
+            let id = h.waiting_run("rbac-page-run.example").await;
+            (
+                format!("/runs/{id}/rollback"),
+                SampleBody::Form("csrf={csrf}"),
+            )
+        }
+        (Verb::Post, "/runs/{id}/approve" | "/runs/{id}/reject") => {
+            let id = h
+                .waiting_run(&format!("page-decide-{n}.rbac.example"))
+                .await;
+            (
+                path.replace("{id}", &id.to_string()),
+                SampleBody::Form("csrf={csrf}"),
+            )
+        }
+        (Verb::Post, "/blocklists/{list}/entries") => (
+            "/blocklists/edge/entries".into(),
+            SampleBody::Form("csrf={csrf}&value={role}.page-block.rbac.example&reason=rbac+walk"),
+        ),
+        (Verb::Post, "/blocklists/{list}/entries/{id}/remove") => {
+            let id = block_by_store(h, &format!("page-unblock-{n}.rbac.example")).await;
+            (
+                format!("/blocklists/edge/entries/{id}/remove"),
+                SampleBody::Form("csrf={csrf}"),
+            )
+        }
         _ if path.starts_with("/taxii2/") => return taxii_sample(h, verb, path),
         _ => return None,
     };
@@ -435,6 +455,34 @@ async fn case_with_alert(h: &Harness, n: usize) -> i64 {
         .unwrap();
     case
 }
+
+/// Puts a domain on the block list `edge` as a playbook would; the entry's id.
+async fn block_by_store(h: &Harness, domain: &str) -> i64 {
+    let indicator = rampart_model::Indicator::parse(IndicatorKind::Domain, domain).unwrap();
+    let outcomes = h
+        .store
+        .add_blocks(
+            &[rampart_store::NewBlock {
+                list: "edge".into(),
+                indicator,
+                reason: "rbac walk".into(),
+                added_by: "rbac".into(),
+                run_id: None,
+                expires: None,
+            }],
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    outcomes[0].id()
+}
+
+/// The playbook page's form saving the harness's playbook unchanged.
+static PLAYBOOK_FORM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let source: String =
+        url::form_urlencoded::byte_serialize(APPROVAL_PLAYBOOK.as_bytes()).collect();
+    format!("csrf={{csrf}}&source={source}")
+});
 
 /// Whether a reply is the dashboard sending a browser to log in.
 fn sent_to_login(reply: &Reply) -> bool {

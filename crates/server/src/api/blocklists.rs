@@ -112,7 +112,13 @@ pub struct RenderingSummary {
 #[utoipa::path(get, path = "/api/v1/blocklists", operation_id = "list_blocklists", tag = "respond",
     responses((status = 200, description = "every configured block list", body = Vec<ListSummary>)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ListSummary>>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(list_summaries(&state).await?))
+}
+
+/// Every configured block list with its standing count and last renderings; the API and the
+/// dashboard both come here.
+pub(crate) async fn list_summaries(state: &AppState) -> Result<Vec<ListSummary>, ApiError> {
+    let responder = responder(state)?;
     let revisions = state.store.block_lists(Timestamp::now()).await?;
     let summaries = responder
         .config()
@@ -147,7 +153,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ListSummary>
             }
         })
         .collect();
-    Ok(Json(summaries))
+    Ok(summaries)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -185,14 +191,37 @@ pub async fn entries(
     Path(list): Path<String>,
     ApiQuery(params): ApiQuery<EntryList>,
 ) -> Result<Json<Page<EntryItem>>, ApiError> {
-    configured(responder(&state)?, &list)?;
     let limit = page_limit(params.limit)?;
+    let page = entry_page(
+        &state,
+        &list,
+        params.standing.unwrap_or(true),
+        numeric_cursor(params.cursor.as_deref())?,
+        limit,
+    )
+    .await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(EntryItem).collect(),
+        next: page.next,
+    }))
+}
+
+/// One page of a configured list's entries in the order they were added (only those standing
+/// now when `standing`), after entry `after_id`.
+pub(crate) async fn entry_page(
+    state: &AppState,
+    list: &str,
+    standing: bool,
+    after_id: Option<i64>,
+    limit: u32,
+) -> Result<Page<BlockEntry>, ApiError> {
+    configured(responder(state)?, list)?;
     let entries = state
         .store
         .blocks(&BlockQuery {
-            list: Some(list),
-            standing_at: params.standing.unwrap_or(true).then(Timestamp::now),
-            after_id: numeric_cursor(params.cursor.as_deref())?,
+            list: Some(list.to_owned()),
+            standing_at: standing.then(Timestamp::now),
+            after_id,
             limit,
             ..BlockQuery::default()
         })
@@ -200,10 +229,10 @@ pub async fn entries(
     let next = (entries.len() == limit as usize)
         .then(|| entries.last().map(|last| last.id.to_string()))
         .flatten();
-    Ok(Json(Page {
-        items: entries.into_iter().map(EntryItem).collect(),
+    Ok(Page {
+        items: entries,
         next,
-    }))
+    })
 }
 
 /// A value to block by hand.
@@ -231,14 +260,27 @@ pub async fn add(
     Path(list): Path<String>,
     ApiJson(request): ApiJson<BlockRequest>,
 ) -> Result<(StatusCode, Json<EntryItem>), ApiError> {
-    let responder = responder(&state)?;
+    let added = add_entry(&state, &principal, &list, request).await?;
+    Ok((StatusCode::CREATED, Json(EntryItem(added))))
+}
+
+/// Blocks a value by hand on behalf of `principal` under the guardrails (a refusal is a 409
+/// `guardrail`), audited, and has the lists rendered again; the API and the dashboard both
+/// come here.
+pub(crate) async fn add_entry(
+    state: &AppState,
+    principal: &Principal,
+    list: &str,
+    request: BlockRequest,
+) -> Result<BlockEntry, ApiError> {
+    let responder = responder(state)?;
     let entry = AuditEntry::new(principal.actor.clone(), "blocklist.block")
         .target(format!("blocklist:{list}"))
         .detail(serde_json::json!({ "value": request.value, "reason": request.reason }));
-    let result = block_by_hand(&state, responder, &principal, &list, request).await;
+    let result = block_by_hand(state, responder, principal, list, request).await;
     let added = audited(state.store.as_ref(), entry, result).await?;
     responder.blocks_changed();
-    Ok((StatusCode::CREATED, Json(EntryItem(added))))
+    Ok(added)
 }
 
 async fn block_by_hand(
@@ -313,11 +355,25 @@ pub async fn remove(
     principal: Principal,
     Path((list, id)): Path<(String, i64)>,
 ) -> Result<Json<EntryItem>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(EntryItem(
+        remove_entry(&state, &principal, &list, id).await?,
+    )))
+}
+
+/// Takes entry `id` off `list` by hand on behalf of `principal`, audited; a 404 when the list
+/// has no such entry, a 409 when it was removed already. The API and the dashboard both come
+/// here.
+pub(crate) async fn remove_entry(
+    state: &AppState,
+    principal: &Principal,
+    list: &str,
+    id: i64,
+) -> Result<BlockEntry, ApiError> {
+    let responder = responder(state)?;
     let entry = AuditEntry::new(principal.actor.clone(), "blocklist.unblock")
         .target(format!("blocklist:{list}/{id}"));
     let result = async {
-        configured(responder, &list)?;
+        configured(responder, list)?;
         let removal = Removal {
             at: Timestamp::now(),
             by: principal.actor.clone(),
@@ -326,7 +382,7 @@ pub async fn remove(
         let standing = state
             .store
             .blocks(&BlockQuery {
-                list: Some(list.clone()),
+                list: Some(list.to_owned()),
                 after_id: Some(id - 1),
                 limit: 1,
                 ..BlockQuery::default()
@@ -352,5 +408,5 @@ pub async fn remove(
     .await;
     let removed = audited(state.store.as_ref(), entry, result).await?;
     responder.blocks_changed();
-    Ok(Json(EntryItem(removed)))
+    Ok(removed)
 }

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rampart_respond::playbook::{Decision, EngineError, Playbook, parse};
+use rampart_respond::runtime::Responder;
 use rampart_store::{ActionRecord, AuditEntry, BlockEntry, RunQuery, RunRecord, RunStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -69,9 +70,13 @@ pub(crate) fn summary(playbook: &Playbook) -> PlaybookSummary {
 #[utoipa::path(get, path = "/api/v1/playbooks", operation_id = "list_playbooks", tag = "respond",
     responses((status = 200, description = "playbooks and load problems", body = PlaybookList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<PlaybookList>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(playbook_list(responder(&state)?)))
+}
+
+/// The loaded playbooks and the load problems; the API and the dashboard both come here.
+pub(crate) fn playbook_list(responder: &Responder) -> PlaybookList {
     let library = responder.engine().library();
-    Ok(Json(PlaybookList {
+    PlaybookList {
         playbooks: library.iter().map(|playbook| summary(playbook)).collect(),
         problems: responder
             .playbook_errors()
@@ -82,7 +87,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<PlaybookList>, A
                 reason: error.reason,
             })
             .collect(),
-    }))
+    }
 }
 
 /// A playbook with its file's text.
@@ -102,18 +107,26 @@ pub async fn show(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PlaybookDetail>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(playbook_detail(&state, &name).await?))
+}
+
+/// One loaded playbook with its file's text (empty when the file cannot be read now).
+pub(crate) async fn playbook_detail(
+    state: &AppState,
+    name: &str,
+) -> Result<PlaybookDetail, ApiError> {
+    let responder = responder(state)?;
     let library = responder.engine().library();
     let playbook = library
-        .get(&name)
+        .get(name)
         .ok_or_else(|| ApiError::not_found(format!("no playbook {name:?}")))?;
     let source = tokio::fs::read_to_string(&playbook.file)
         .await
         .unwrap_or_default();
-    Ok(Json(PlaybookDetail {
+    Ok(PlaybookDetail {
         summary: summary(playbook),
         source,
-    }))
+    })
 }
 
 /// A playbook's new text.
@@ -135,7 +148,20 @@ pub async fn save(
     Path(name): Path<String>,
     ApiJson(request): ApiJson<PlaybookSource>,
 ) -> Result<Json<PlaybookSummary>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(
+        save_playbook(&state, &principal, &name, &request.source).await?,
+    ))
+}
+
+/// Checks `source` as the loader does and, when it loads, writes it as playbook `name`'s file
+/// and reloads the library; audited. The API and the dashboard both come here.
+pub(crate) async fn save_playbook(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    source: &str,
+) -> Result<PlaybookSummary, ApiError> {
+    let responder = responder(state)?;
     let entry = AuditEntry::new(principal.actor.clone(), "playbook.save")
         .target(format!("playbook:{name}"));
     let result = async {
@@ -147,11 +173,11 @@ pub async fn save(
             )
         })?;
         let library = responder.engine().library();
-        let file = match library.get(&name) {
+        let file = match library.get(name) {
             Some(existing) => existing.file.clone(),
             None => dir.join(format!("{name}.yaml")),
         };
-        let checked = parse(&file, &request.source, responder.references()).map_err(|error| {
+        let checked = parse(&file, source, responder.references()).map_err(|error| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_playbook",
@@ -165,17 +191,17 @@ pub async fn save(
                 format!("the file names playbook {:?}, not {name:?}", checked.name()),
             ));
         }
-        rampart_respond::blocklist::publish::write_atomically(&file, request.source.as_bytes())
+        rampart_respond::blocklist::publish::write_atomically(&file, source.as_bytes())
             .map_err(ApiError::internal)?;
         responder.reload_playbooks();
         let library = responder.engine().library();
         let loaded = library
-            .get(&name)
+            .get(name)
             .ok_or_else(|| ApiError::internal("the saved playbook did not load"))?;
         Ok(summary(loaded))
     }
     .await;
-    Ok(Json(audited(state.store.as_ref(), entry, result).await?))
+    audited(state.store.as_ref(), entry, result).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -215,22 +241,33 @@ pub async fn runs(
         .transpose()?
         .into_iter()
         .collect();
-    let runs = state
-        .store
-        .runs(&RunQuery {
+    let runs = run_page(
+        &state,
+        RunQuery {
             playbook: params.playbook,
             statuses,
             before_id: numeric_cursor(params.cursor.as_deref())?,
             limit,
-        })
-        .await?;
+        },
+    )
+    .await?;
+    Ok(Json(Page {
+        items: runs.items.into_iter().map(RunItem).collect(),
+        next: runs.next,
+    }))
+}
+
+/// One page of runs, newest first, with the cursor of the next page when this one is full.
+pub(crate) async fn run_page(
+    state: &AppState,
+    query: RunQuery,
+) -> Result<Page<RunRecord>, ApiError> {
+    let limit = query.limit;
+    let runs = state.store.runs(&query).await?;
     let next = (runs.len() == limit as usize)
         .then(|| runs.last().map(|last| last.id.to_string()))
         .flatten();
-    Ok(Json(Page {
-        items: runs.into_iter().map(RunItem).collect(),
-        next,
-    }))
+    Ok(Page { items: runs, next })
 }
 
 /// A run with each action's record.
@@ -250,12 +287,17 @@ pub async fn run(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<RunDetail>, ApiError> {
+    Ok(Json(run_detail(&state, id).await?))
+}
+
+/// One run and its actions, or a 404.
+pub(crate) async fn run_detail(state: &AppState, id: i64) -> Result<RunDetail, ApiError> {
     let (run, actions) = state
         .store
         .run(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run {id}")))?;
-    Ok(Json(RunDetail { run, actions }))
+    Ok(RunDetail { run, actions })
 }
 
 fn engine_error(error: EngineError) -> ApiError {
@@ -320,7 +362,17 @@ pub async fn rollback(
     principal: Principal,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<BlockEntry>>, ApiError> {
-    let responder = responder(&state)?;
+    Ok(Json(roll_back(&state, &principal, id).await?))
+}
+
+/// Takes everything run `id` blocked off its lists on behalf of `principal`; the entries
+/// removed. The API and the dashboard both come here.
+pub(crate) async fn roll_back(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<Vec<BlockEntry>, ApiError> {
+    let responder = responder(state)?;
     if state.store.run(id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run {id}")));
     }
@@ -330,5 +382,5 @@ pub async fn rollback(
         .await
         .map_err(engine_error)?;
     responder.blocks_changed();
-    Ok(Json(removed))
+    Ok(removed)
 }

@@ -9,6 +9,7 @@
 //! runs. Forms work without JavaScript and answer with a redirect (post/redirect/get).
 
 pub mod alerts;
+pub mod blocklists;
 pub mod case_forms;
 pub mod cases;
 pub mod charts;
@@ -16,7 +17,9 @@ pub mod indicators;
 pub mod lists;
 pub mod login;
 pub mod overview;
+pub mod playbooks;
 pub mod rules;
+pub mod runs;
 
 use askama::Template;
 use axum::body::{Body, Bytes};
