@@ -99,14 +99,19 @@ fn main() {
             let began = Instant::now();
             import(store.as_ref(), &source, std::iter::once(value.clone())).await;
             let trigger = format!("{value} ");
+            // Each new rendering (a new serial) is looked at once: scanning a million lines on
+            // every poll would take the CPU the renderer needs.
+            let mut seen = 0;
             loop {
                 let edl = responder.publisher().get("bench", Format::EdlDomain).unwrap();
                 let rpz = responder.publisher().get("bench", Format::Rpz).unwrap();
-                // Newest renderings first: a match is found near the end of neither file, so
-                // compare whole lines (the EDL may end its lines with CR LF).
-                let listed = edl.body.lines().any(|line| line.trim_end() == value);
-                if listed && rpz.body.lines().any(|line| line.starts_with(&trigger)) {
-                    break;
+                let serial = edl.serial.min(rpz.serial);
+                if serial != seen {
+                    seen = serial;
+                    let listed = edl.body.lines().any(|line| line.trim_end() == value);
+                    if listed && rpz.body.lines().any(|line| line.starts_with(&trigger)) {
+                        break;
+                    }
                 }
                 assert!(began.elapsed() < Duration::from_secs(60), "{value} never published");
                 tokio::time::sleep(Duration::from_millis(2)).await;

@@ -19,7 +19,7 @@ use crate::playbook::{
 };
 
 /// How often the change feed is read when it had nothing new.
-const POLL_INTERVAL: Duration = Duration::from_millis(200);
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How often expired blocks are swept and every list's store revision is compared.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
 

@@ -3,7 +3,7 @@
 //! much. A change marks the lists it touches; [`Publisher::refresh`] renders them again in every
 //! format, writes the files atomically and keeps the bodies with their ETags for HTTP.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -49,9 +49,10 @@ pub struct RefreshReport {
 pub struct Publisher {
     store: Arc<dyn Store>,
     lists: Vec<ListConfig>,
-    options: RenderOptions,
-    /// Indicator id → what the automatic part of lists may take (only those some list wants).
-    automatic: Mutex<HashMap<i64, Enforceable>>,
+    options: Arc<RenderOptions>,
+    /// What the automatic part of lists may take (only those some list wants), in the order
+    /// renderers write (kind, value), so a rendering needs no sort.
+    automatic: Mutex<Automatic>,
     dirty: Mutex<BTreeSet<String>>,
     serials: Mutex<HashMap<String, u64>>,
     published: RwLock<HashMap<(String, Format), Arc<Published>>>,
@@ -68,8 +69,8 @@ impl Publisher {
         Publisher {
             store,
             lists,
-            options,
-            automatic: Mutex::new(HashMap::new()),
+            options: Arc::new(options),
+            automatic: Mutex::new(Automatic::default()),
             dirty: Mutex::new(dirty),
             serials: Mutex::new(HashMap::new()),
             published: RwLock::new(HashMap::new()),
@@ -106,11 +107,10 @@ impl Publisher {
 
     /// Replaces the automatic candidates with a full set (after a full read of the store).
     pub fn replace_enforceable(&self, entries: impl IntoIterator<Item = Enforceable>) {
-        let wanted: HashMap<i64, Enforceable> = entries
-            .into_iter()
-            .filter(|entry| self.wanted(entry))
-            .map(|entry| (entry.id, entry))
-            .collect();
+        let mut wanted = Automatic::default();
+        for entry in entries.into_iter().filter(|entry| self.wanted(entry)) {
+            wanted.insert(entry);
+        }
         *lock(&self.automatic) = wanted;
         let automatic: Vec<String> = self
             .lists
@@ -125,10 +125,10 @@ impl Publisher {
     /// (`None`: suppressed, revoked, expired); marks the lists whose content changes.
     pub fn indicator_changed(&self, id: i64, entry: Option<Enforceable>) {
         let mut automatic = lock(&self.automatic);
-        let before = automatic.remove(&id);
+        let before = automatic.remove(id);
         let after = entry.filter(|entry| self.wanted(entry));
         if let Some(after) = &after {
-            automatic.insert(id, after.clone());
+            automatic.insert(after.clone());
         }
         drop(automatic);
         let touched: Vec<String> = self
@@ -221,38 +221,35 @@ impl Publisher {
             if let Some(base) = list.sid_base {
                 meta.sid_base = base;
             }
-            for format in &list.formats {
-                match render(*format, &meta, &self.options, &items) {
-                    Ok(rendered) => {
-                        if let Some(dir) = &list.write_dir {
-                            let path = dir.join(format.file_name(&name));
-                            let written = std::fs::create_dir_all(dir)
-                                .map_err(|err| format!("cannot create {}: {err}", dir.display()))
-                                .and_then(|()| {
-                                    write_atomically(&path, rendered.body.as_bytes())
-                                        .map_err(|err| err.to_string())
-                                });
-                            match written {
-                                Ok(()) => report.files_written += 1,
-                                Err(err) => report.errors.push(err),
-                            }
-                        }
-                        let published = Published {
-                            list: name.clone(),
-                            format: *format,
-                            etag: etag(rendered.body.as_bytes()),
-                            body: Arc::from(rendered.body),
-                            serial,
-                            generated,
-                            written: rendered.written,
-                            rejected: rendered.rejected.len(),
-                        };
+            // Each format on a blocking thread of its own: a big list's renderings run side
+            // by side and never hold up the async tasks.
+            let items = Arc::new(items);
+            let meta = Arc::new(meta);
+            let tasks: Vec<_> = list
+                .formats
+                .iter()
+                .map(|format| {
+                    let (format, items, meta) = (*format, items.clone(), meta.clone());
+                    let options = self.options.clone();
+                    let dir = list.write_dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        publish_one(format, &meta, &options, &items, dir.as_deref())
+                    })
+                })
+                .collect();
+            for task in tasks {
+                match task.await {
+                    Ok(Ok((published, wrote))) => {
+                        report.files_written += usize::from(wrote);
                         self.published
                             .write()
                             .unwrap_or_else(|poisoned| poisoned.into_inner())
-                            .insert((name.clone(), *format), Arc::new(published));
+                            .insert((name.clone(), published.format), Arc::new(published));
                     }
-                    Err(err) => report.errors.push(format!("{name} as {format}: {err}")),
+                    Ok(Err(err)) => report.errors.push(err),
+                    Err(err) => report
+                        .errors
+                        .push(format!("{name}: rendering task failed: {err}")),
                 }
             }
             if let Some(marked_at) = marked_at {
@@ -303,8 +300,10 @@ impl Publisher {
             }
         }
         if list.min_score.is_some() {
+            // Named entries first would break the (kind, value) order; the renderer sorts then.
             let automatic = lock(&self.automatic);
-            for entry in automatic.values() {
+            items.reserve(automatic.by_value.len());
+            for entry in automatic.by_value.values() {
                 if !list.takes(entry.indicator.kind(), entry.score) {
                     continue;
                 }
@@ -325,8 +324,64 @@ impl Publisher {
     }
 }
 
+/// Renders one list in one format, writes its file when the list has a directory, and gives
+/// what is served (and whether a file was written).
+fn publish_one(
+    format: Format,
+    meta: &ListMeta,
+    options: &RenderOptions,
+    items: &[ListItem],
+    dir: Option<&std::path::Path>,
+) -> Result<(Published, bool), String> {
+    let rendered = render(format, meta, options, items)
+        .map_err(|err| format!("{} as {format}: {err}", meta.name))?;
+    let mut wrote = false;
+    if let Some(dir) = dir {
+        let path = dir.join(format.file_name(&meta.name));
+        std::fs::create_dir_all(dir)
+            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+        write_atomically(&path, rendered.body.as_bytes()).map_err(|err| err.to_string())?;
+        wrote = true;
+    }
+    Ok((
+        Published {
+            list: meta.name.clone(),
+            format,
+            etag: etag(rendered.body.as_bytes()),
+            serial: meta.serial,
+            generated: meta.generated,
+            written: rendered.written,
+            rejected: rendered.rejected.len(),
+            body: Arc::from(rendered.body),
+        },
+        wrote,
+    ))
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The automatic candidates by indicator id, kept in (kind, value) order.
+#[derive(Default)]
+struct Automatic {
+    ids: HashMap<i64, (rampart_model::IndicatorKind, String)>,
+    by_value: BTreeMap<(rampart_model::IndicatorKind, String), Enforceable>,
+}
+
+impl Automatic {
+    fn insert(&mut self, entry: Enforceable) {
+        let key = (entry.indicator.kind(), entry.indicator.value().to_owned());
+        if let Some(previous) = self.ids.insert(entry.id, key.clone()) {
+            self.by_value.remove(&previous);
+        }
+        self.by_value.insert(key, entry);
+    }
+
+    fn remove(&mut self, id: i64) -> Option<Enforceable> {
+        let key = self.ids.remove(&id)?;
+        self.by_value.remove(&key)
+    }
 }
