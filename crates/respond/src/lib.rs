@@ -46,6 +46,7 @@
 
 pub mod blocklist;
 pub mod config;
+pub mod feedback;
 pub mod playbook;
 pub mod runtime;
 pub mod telemetry;

@@ -163,8 +163,10 @@ async fn sample(
             format!("/api/v1/alerts/{alert}/acknowledge"),
             SampleBody::None,
         ),
+        // A false positive suppresses the alert's indicator: each call marks an alert of its
+        // own, so that the seeded indicator stays published for the TAXII samples.
         (Verb::Post, "/api/v1/alerts/{id}/false-positive") => (
-            format!("/api/v1/alerts/{alert}/false-positive"),
+            format!("/api/v1/alerts/{}/false-positive", fresh_alert(h, n).await),
             SampleBody::Json(json!({"note": "rbac walk"})),
         ),
         // The respond stage.
@@ -374,7 +376,7 @@ async fn sample(
             SampleBody::Form("csrf={csrf}&note=rbac+walk"),
         ),
         (Verb::Post, "/alerts/{id}/false-positive") => (
-            format!("/alerts/{alert}/false-positive"),
+            format!("/alerts/{}/false-positive", fresh_alert(h, n).await),
             SampleBody::Form("csrf={csrf}"),
         ),
         // The respond stage's pages.
@@ -420,6 +422,34 @@ async fn sample(
         _ => return None,
     };
     Some((uri, body))
+}
+
+/// A new alert (an indicator match on a value of its own), recorded in the store directly.
+async fn fresh_alert(h: &Harness, n: usize) -> i64 {
+    let alert = rampart_model::Alert::new(
+        rampart_model::Detection::Indicator {
+            id: 0,
+            kind: IndicatorKind::Domain,
+            value: format!("fp-{n}.rbac.example"),
+            score: 60.0,
+            sources: vec!["seed".into()],
+        },
+        rampart_model::Severity::Low,
+        vec![],
+        vec![],
+        rampart_model::EventRef::line("rbac.jsonl", n as u64),
+        Timestamp::now(),
+    );
+    h.store
+        .record_alerts(std::slice::from_ref(&alert))
+        .await
+        .unwrap();
+    h.store
+        .alert_by_key(&alert.key, alert.first_seen)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// A new case, opened in the store directly.

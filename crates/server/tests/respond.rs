@@ -305,3 +305,100 @@ async fn playbooks_are_edited_with_located_errors_and_runs_approved() {
         "not_found",
     );
 }
+
+#[tokio::test]
+async fn a_false_positive_suppresses_unblocks_and_regrades() {
+    let h = harness().await;
+    h.store
+        .set_reliability("seed", rampart_model::Reliability::B)
+        .await
+        .unwrap();
+    let before = h.get("/api/v1/sources/seed", Role::ReadOnly).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    let grade = |body: &serde_json::Value| {
+        body.pointer("/source/info/reliability")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_else(|| panic!("no reliability in {body}"))
+            .to_owned()
+    };
+    let grade_before = grade(&before.body);
+    let blocked = h
+        .call(
+            Method::POST,
+            "/api/v1/blocklists/edge/entries",
+            Role::Analyst,
+            Some(&json!({"value": "evil.example", "reason": "seen in the DNS logs"})),
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::CREATED, "{}", blocked.text);
+    edl_eventually(&h, "evil.example", true).await;
+
+    // The analyst marks the seeded alert (evil.example, vouched for by `seed`) a false positive.
+    let path = format!("/api/v1/alerts/{}/false-positive", h.alert_id);
+    let marked = h
+        .call(
+            Method::POST,
+            &path,
+            Role::Analyst,
+            Some(&json!({"note": "our CDN"})),
+        )
+        .await;
+    assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
+
+    let indicator = h
+        .get("/api/v1/indicators/domain/evil.example", Role::ReadOnly)
+        .await;
+    let reason = indicator.body["indicator"]["suppressed"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("false positive: alert"),
+        "{}",
+        indicator.text
+    );
+    // The lowered grade is what the score explanation now weighs.
+    assert_eq!(
+        indicator.body["explanation"]["contributions"][0]["reliability"], "C",
+        "{}",
+        indicator.text
+    );
+    edl_eventually(&h, "evil.example", false).await;
+    let entry = h
+        .get(
+            "/api/v1/blocklists/edge/entries?standing=false",
+            Role::ReadOnly,
+        )
+        .await;
+    let removed = entry.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["indicator"]["value"] == "evil.example")
+        .expect("the hand block");
+    assert!(
+        removed["removed"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("false positive"),
+        "{}",
+        entry.text
+    );
+
+    let after = h.get("/api/v1/sources/seed", Role::ReadOnly).await;
+    let grade_after = grade(&after.body);
+    assert_eq!((grade_before.as_str(), grade_after.as_str()), ("B", "C"));
+    let actions = h.audit_actions().await;
+    for wanted in [
+        "alert.false_positive",
+        "intel.suppress",
+        "source.regrade",
+        "blocklist.unblock",
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|(action, outcome)| action == wanted && outcome == "success"),
+            "{wanted}: {actions:?}"
+        );
+    }
+}

@@ -158,6 +158,20 @@ pub(crate) async fn apply_triage(
     match state.store.triage_alert(id, &triage).await {
         Ok(Some(alert)) => {
             state.store.record_audit(&entry).await?;
+            // A false positive flows back: the indicator is suppressed, its blocks rolled
+            // back, its sources regraded.
+            if status == AlertStatus::FalsePositive
+                && let Some(responder) = &state.responder
+            {
+                rampart_respond::feedback::false_positive(
+                    state.store.as_ref(),
+                    responder.engine(),
+                    &alert,
+                    &principal.actor,
+                )
+                .await?;
+                responder.blocks_changed();
+            }
             Ok(alert)
         }
         Ok(None) => Err(ApiError::not_found(format!("no alert with id {id}"))),
