@@ -20,8 +20,13 @@ use crate::playbook::{
 
 /// How often the change feed is read when it had nothing new.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// How often expired blocks are swept and every list's store revision is compared.
+/// How often expired blocks are swept, scheduled playbooks started when due, and every list's
+/// store revision compared.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
+/// How often every indicator is read again: scores decay and `valid_until` passes without a
+/// change in the store, so the lists' automatic part and the blocks of indicators that lapsed
+/// are brought up to date this often.
+const RECHECK_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The respond stage's handle: cheap to clone, shared with the HTTP routes.
 #[derive(Clone)]
@@ -38,6 +43,8 @@ struct Inner {
     playbook_errors: RwLock<Vec<PlaybookError>>,
     changed: Notify,
     alerts: mpsc::UnboundedSender<Alert>,
+    /// When each scheduled playbook last started (or was first seen).
+    schedules: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl Responder {
@@ -83,6 +90,7 @@ impl Responder {
                 playbook_errors: RwLock::new(Vec::new()),
                 changed: Notify::new(),
                 alerts,
+                schedules: Default::default(),
             }),
         };
         responder.refresh_guardrails().await?;
@@ -209,6 +217,8 @@ impl Responder {
         let mut blocks = self.inner.engine.watch_blocks();
         let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
         let mut poll = tokio::time::interval(POLL_INTERVAL);
+        let mut recheck = tokio::time::interval(RECHECK_INTERVAL);
+        recheck.tick().await;
         loop {
             tokio::select! {
                 () = &mut stop => return,
@@ -240,12 +250,119 @@ impl Responder {
                         tracing::warn!(%error, "respond: cannot expire blocks");
                     }
                     let _ = self.inner.publisher.sync_revisions().await;
+                    self.start_scheduled().await;
+                }
+                _ = recheck.tick() => {
+                    if let Err(error) = self.recheck().await {
+                        tracing::warn!(%error, "respond: cannot re-read the indicators");
+                    }
                 }
             }
             if self.inner.publisher.is_dirty() {
                 self.publish().await;
             }
         }
+    }
+
+    /// Starts each enabled scheduled playbook whose period has passed since its last start (or
+    /// since it was first seen: a scheduled playbook runs one period after the start, then
+    /// every period); returns the runs started. `serve` calls this every 15 seconds.
+    pub async fn start_scheduled(&self) -> Vec<i64> {
+        let mut started = Vec::new();
+        let library = self.inner.engine.library();
+        for playbook in library.iter() {
+            let crate::playbook::definition::Trigger::Schedule(schedule) = &playbook.spec.trigger
+            else {
+                continue;
+            };
+            if !playbook.spec.enabled {
+                continue;
+            }
+            let period = schedule.every.0.unsigned_abs();
+            {
+                let mut last = self
+                    .inner
+                    .schedules
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let since = *last
+                    .entry(playbook.name().to_owned())
+                    .or_insert_with(std::time::Instant::now);
+                if since.elapsed() < period {
+                    continue;
+                }
+                last.insert(playbook.name().to_owned(), std::time::Instant::now());
+            }
+            let facts = crate::playbook::Facts::of(&Subject::Schedule {
+                name: playbook.name().to_owned(),
+            });
+            if !playbook
+                .spec
+                .conditions
+                .iter()
+                .all(|condition| condition.holds(&facts))
+            {
+                continue;
+            }
+            let trigger = serde_json::json!({ "type": "schedule", "label": playbook.name() });
+            match self.inner.engine.start(playbook, &facts, trigger).await {
+                Ok(id) => started.push(id),
+                Err(error) => {
+                    tracing::warn!(%error, playbook = playbook.name(), "respond: scheduled run not started");
+                }
+            }
+        }
+        started
+    }
+
+    /// Reads every indicator again: the lists' automatic part gets today's scores, and the
+    /// blocks of indicators that lapsed (`valid_until` passed, every source gone) are rolled
+    /// back. Values blocked by hand that are no indicator at all stay.
+    pub async fn recheck(&self) -> Result<usize, StoreError> {
+        if self.inner.publisher.wants_indicators() {
+            let entries = enforceable(self.inner.store.as_ref()).await?;
+            self.inner.publisher.replace_enforceable(entries);
+        }
+        let now = Timestamp::now();
+        let mut lapsed = std::collections::BTreeSet::new();
+        let mut query = rampart_store::BlockQuery {
+            standing_at: Some(now),
+            limit: 1000,
+            ..Default::default()
+        };
+        loop {
+            let page = self.inner.store.blocks(&query).await?;
+            let Some(last) = page.last() else { break };
+            query.after_id = Some(last.id);
+            let full = page.len() >= 1000;
+            for entry in page {
+                if lapsed.contains(&entry.indicator) {
+                    continue;
+                }
+                if let Some(stored) = self.inner.store.indicator(&entry.indicator).await?
+                    && Entry::from_stored(&stored, now).is_none()
+                {
+                    lapsed.insert(entry.indicator);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        let mut removed = 0;
+        for indicator in &lapsed {
+            let reason = "indicator lapsed: no active source vouches for it any more";
+            match self
+                .inner
+                .engine
+                .unblock_indicator(indicator, "rampart", reason)
+                .await
+            {
+                Ok(entries) => removed += entries.len(),
+                Err(error) => tracing::warn!(%error, "respond: blocks not rolled back"),
+            }
+        }
+        Ok(removed)
     }
 
     /// Applies every intel change since `cursor`: the lists' automatic part, playbooks for

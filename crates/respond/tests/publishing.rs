@@ -18,6 +18,14 @@ async fn store(dir: &Path) -> Arc<dyn Store> {
 }
 
 async fn import(store: &dyn Store, values: &[(IndicatorKind, &str)]) {
+    import_until(store, values, None).await;
+}
+
+async fn import_until(
+    store: &dyn Store,
+    values: &[(IndicatorKind, &str)],
+    valid_until: Option<jiff::Timestamp>,
+) {
     let mut source = SourceInfo::adhoc("trusted-feed", "text");
     source.reliability = Reliability::A;
     store
@@ -32,6 +40,7 @@ async fn import(store: &dyn Store, values: &[(IndicatorKind, &str)]) {
             let mut observation = Observation::new(Indicator::parse(*kind, value).unwrap(), "test");
             observation.confidence = Some(95);
             observation.labels = vec!["phishing".into()];
+            observation.valid_until = valid_until;
             observation
         })
         .collect();
@@ -202,4 +211,104 @@ async fn imported_intel_reaches_the_lists_and_suppression_takes_it_off() {
 
     let _ = stop.send(());
     task.await.unwrap();
+}
+
+fn start(
+    store: Arc<dyn Store>,
+    dir: &Path,
+    config: RespondConfig,
+) -> impl std::future::Future<Output = Responder> {
+    let cursor = dir.join("respond.cursor");
+    async move {
+        let (responder, _task) = Responder::start(
+            store,
+            config,
+            Arc::new(NoServices),
+            References::default(),
+            cursor,
+            std::future::pending(),
+        )
+        .await
+        .expect("start");
+        responder
+    }
+}
+
+#[tokio::test]
+async fn lapsed_indicators_leave_the_lists_at_the_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2);
+    import_until(
+        store.as_ref(),
+        &[(IndicatorKind::Domain, "short.example")],
+        Some(soon),
+    )
+    .await;
+    import(
+        store.as_ref(),
+        &[(IndicatorKind::Domain, "lasting.example")],
+    )
+    .await;
+    let responder = start(store.clone(), dir.path(), config(dir.path())).await;
+    // Blocked by hand too, on the list without automatic entries.
+    store
+        .add_blocks(
+            &[rampart_store::NewBlock {
+                list: "mail".into(),
+                indicator: Indicator::parse(IndicatorKind::Domain, "short.example").unwrap(),
+                reason: "by hand".into(),
+                added_by: "user:alice".into(),
+                run_id: None,
+                expires: None,
+            }],
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    responder.blocks_changed();
+    served_eventually(&responder, "dns", Format::EdlDomain, "short.example", true).await;
+    served_eventually(&responder, "mail", Format::Hosts, "short.example", true).await;
+
+    // Its valid_until passes without any change in the store; the recheck notices.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        responder.recheck().await.unwrap(),
+        1,
+        "the hand block of the lapsed value"
+    );
+    served_eventually(&responder, "dns", Format::EdlDomain, "short.example", false).await;
+    served_eventually(&responder, "mail", Format::Hosts, "short.example", false).await;
+    let listed = responder.publisher().get("dns", Format::EdlDomain).unwrap();
+    assert!(listed.body.contains("lasting.example"), "{}", listed.body);
+}
+
+#[tokio::test]
+async fn scheduled_playbooks_start_every_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let mut config = config(dir.path());
+    let playbooks = config.playbooks.clone().unwrap();
+    std::fs::write(
+        playbooks.join("hourly.yaml"),
+        "name: hourly\ntrigger: {schedule: {every: 1s}}\nactions:\n  - block: {list: mail, values: {fields: [schedule.name]}}\n",
+    )
+    .unwrap();
+    config.dry_run = true;
+    let responder = start(store.clone(), dir.path(), config).await;
+    assert!(
+        responder.playbook_errors().is_empty(),
+        "{:?}",
+        responder.playbook_errors()
+    );
+    // The first look only notes the playbook; a period later it runs, then not again at once.
+    assert!(responder.start_scheduled().await.is_empty());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = responder.start_scheduled().await;
+    assert_eq!(started.len(), 1);
+    assert!(responder.start_scheduled().await.is_empty());
+    responder.engine().wait_idle().await;
+    let (run, _) = store.run(started[0]).await.unwrap().unwrap();
+    assert_eq!(run.playbook, "hourly");
+    assert_eq!(run.trigger["type"], "schedule");
 }
