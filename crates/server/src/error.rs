@@ -206,6 +206,23 @@ where
     }
 }
 
+/// Refuses a body whose `Content-Type` is not JSON (`415`), for handlers that read the body
+/// themselves; `what` names it in the message ("a triage body", "an alert").
+pub fn require_json(headers: &axum::http::HeaderMap, what: &str) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("{what} is JSON: send Content-Type: application/json"),
+    ))
+}
+
 /// `Query<T>` whose rejections are [`ApiError`]s (`400 invalid_query`).
 pub struct ApiQuery<T>(pub T);
 

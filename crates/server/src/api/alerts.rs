@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 use rampart_model::Severity;
 use rampart_store::{AlertQuery, AlertStatus, AlertTriage, AuditEntry, StoredAlert};
@@ -102,17 +102,7 @@ fn triage_request(headers: &HeaderMap, body: &Bytes) -> Result<TriageRequest, Ap
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(TriageRequest::default());
     }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "a triage body is JSON: send Content-Type: application/json",
-        ));
-    }
+    crate::error::require_json(headers, "a triage body")?;
     // The statuses and codes of `ApiJson`'s rejections.
     serde_json::from_slice(body).map_err(|err| {
         if err.is_data() {
